@@ -1,0 +1,93 @@
+"""One frozen configuration with the paper's defaults; presets derive from it.
+
+Every entry point (command line, app, API, tests) builds a `Config`, and `Config` checks its own fields,
+so a wrong value is refused in one place with a sentence that says what is allowed.
+"""
+
+import dataclasses
+import math
+import numbers
+
+from ffn import mappings
+
+PAPER_MAPPINGS = ("none", "basic", "posenc:6", "gauss:1", "gauss:10", "gauss:100")
+
+LIMITS = {  # name: (smallest, largest) allowed
+    "iters": (1, 100_000),
+    "depth": (2, 16),
+    "width": (4, 2048),
+    "features": (1, 2048),
+    "every": (1, 10_000),
+    "seed": (0, 2**31 - 1),
+}
+MAX_MAPPINGS = 24
+
+
+def _integer(name: str, value) -> int:
+    low, high = LIMITS[name]
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value != int(value):
+        raise ValueError(f"{name} must be a whole number between {low} and {high} (got {value!r}).")
+    if not low <= int(value) <= high:
+        raise ValueError(f"{name} must be between {low} and {high} (got {int(value)}).")
+    return int(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    mappings: tuple[str, ...] = PAPER_MAPPINGS  # specs to compare (see ffn.mappings); trained together
+    size: int = 512  # image side in pixels, even; the paper's images are 512×512
+    iters: int = 2000  # Adam steps for every mapping; the paper trains 2000
+    lr: float = 1e-3  # Adam learning rate of every mapping that has no '@LR' of its own
+    depth: int = 4  # Dense layers: depth-1 ReLU layers of `width`, then Dense(3) + sigmoid
+    width: int = 256  # hidden units per layer
+    features: int = 256  # m, rows of B: Fourier mappings give 2m inputs (posenc needs m even)
+    every: int = 25  # steps between snapshots; each chunk of `every` steps is one compiled program
+    seed: int = 0  # draws B and the initial weights; a run is a function of its config and image
+
+    def __post_init__(self):
+        from ffn.data import check_size  # data imports nothing from here; deferred to keep import order free
+
+        specs = self.mappings
+        if isinstance(specs, str):
+            specs = tuple(s for s in specs.replace(",", " ").split() if s)
+        if not isinstance(specs, (tuple, list)) or not specs:
+            raise ValueError("Choose at least one mapping.")
+        if len(specs) > MAX_MAPPINGS:
+            raise ValueError(f"At most {MAX_MAPPINGS} mappings can be trained at once (got {len(specs)}).")
+        canonical = tuple(mappings.parse(s).spec for s in specs)
+        for spec in canonical:
+            if canonical.count(spec) > 1:
+                raise ValueError(f"Mapping '{spec}' is listed twice.")
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
+        set_("mappings", canonical)
+        set_("size", check_size(self.size))
+        for name in LIMITS:
+            set_(name, _integer(name, getattr(self, name)))
+        lr = self.lr
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or not 0 < lr <= 1:
+            raise ValueError(f"lr (learning rate) must be a number above 0 and at most 1 (got {lr!r}).")
+        set_("lr", float(lr))
+        if self.features % 2 and any(mappings.parse(s).kind == "posenc" for s in canonical):
+            raise ValueError(f"Positional encoding needs an even number of features (got {self.features}).")
+
+    def replace(self, **changes) -> "Config":
+        """A copy with some fields changed (and checked again)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def parsed(self) -> tuple["mappings.Mapping", ...]:
+        return tuple(mappings.parse(s) for s in self.mappings)
+
+    def learning_rates(self) -> tuple[float, ...]:
+        """Each mapping's learning rate: its own '@LR' or the run's."""
+        return tuple(m.lr if m.lr is not None else self.lr for m in self.parsed)
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "mappings": list(self.mappings)}
+
+
+PAPER = Config()
+# The paper's protocol for natural images: lr 1e-2 for `none` and `basic` (Table 1's settings).
+PAPER_PROTOCOL = PAPER.replace(mappings=("none@0.01", "basic@0.01", "posenc:6", "gauss:10"))
+# Small enough for tests: compiles and trains in seconds.
+TINY = PAPER.replace(mappings=("none", "gauss:2"), size=16, iters=20, width=32, features=8, every=5)

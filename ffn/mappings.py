@@ -1,0 +1,161 @@
+"""Input mappings γ(v) of the paper, each named by a short spec string.
+
+Specs (used by the command line, the app and every file we write):
+
+    none          γ(v) = v                                   2 channels
+    basic         γ(v) = [sin 2πv, cos 2πv]                  4 channels
+    posenc:S      positional encoding, per axis the m/2 frequencies 2**linspace(0, S, m/2) - 1
+    gauss:σ       Gaussian random Fourier features, B = σ·G with G ~ N(0, 1)^{m×2}
+
+Fourier mappings are γ(v) = [sin 2πBv, cos 2πBv] with B of m rows (m = `features`), so 2m channels.
+A spec may end in `@LR` to give that mapping its own Adam learning rate (`none@1e-2`, as the paper does for
+`none` and `basic` on natural images). v lies in [0, 1)², so σ and the posenc frequencies are in cycles per
+image side: a σ that suits 512 px overfits at 128 px, where the Nyquist limit is 64 cycles.
+"""
+
+import dataclasses
+import math
+
+import jax.numpy as jnp
+import numpy as np
+
+KINDS = ("none", "basic", "posenc", "gauss")
+MAX_SCALE = {"posenc": 16.0, "gauss": 10_000.0}  # posenc:16 already reaches 65535 cycles per side
+USAGE = "Use none, basic, posenc:S (e.g. posenc:6) or gauss:σ (e.g. gauss:10), optionally followed by @LR (e.g. none@1e-2)."
+
+
+@dataclasses.dataclass(frozen=True)
+class Mapping:
+    kind: str  # one of KINDS
+    scale: float | None = None  # posenc: S (log2 of the top frequency + 1); gauss: σ in cycles per unit
+    lr: float | None = None  # this mapping's own learning rate; None means the run's
+
+    @property
+    def spec(self) -> str:
+        """The canonical spec string, e.g. 'gauss:10' or 'none@0.01'."""
+        text = self.kind if self.scale is None else f"{self.kind}:{self.scale:g}"
+        return text if self.lr is None else f"{text}@{self.lr:g}"
+
+    @property
+    def fourier(self) -> bool:
+        """True for mappings of the form [sin 2πBv, cos 2πBv]."""
+        return self.kind != "none"
+
+    def width(self, features: int) -> int:
+        """Channels of γ(v): what the MLP's first layer sees."""
+        return {"none": 2, "basic": 4}.get(self.kind, 2 * features)
+
+    def label(self) -> str:
+        """A human name for plots and captions, e.g. 'Gaussian σ=10'."""
+        name = {
+            "none": "No mapping",
+            "basic": "Basic",
+            "posenc": f"Pos. enc. S={self.scale:g}" if self.scale is not None else "Pos. enc.",
+            "gauss": f"Gaussian σ={self.scale:g}" if self.scale is not None else "Gaussian",
+        }[self.kind]
+        return name if self.lr is None else f"{name} (lr {self.lr:g})"
+
+
+def _number(text: str, what: str, spec: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"In mapping '{spec}': {what} must be a number (got '{text}'). {USAGE}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"In mapping '{spec}': {what} must be a positive finite number (got '{text}').")
+    return value
+
+
+def parse(spec) -> Mapping:
+    """Parses a spec string ('gauss:10', 'posenc:6', 'none@1e-2', ...) into a Mapping.
+
+    Raises ValueError with a sentence for a person when the spec is not one of the forms above.
+    """
+    if isinstance(spec, Mapping):
+        return spec
+    if not isinstance(spec, str):
+        raise ValueError(f"A mapping must be given as text such as 'gauss:10' (got {type(spec).__name__}). {USAGE}")
+    text = spec.strip().lower()
+    if not text or len(text) > 40:
+        raise ValueError(f"Mapping '{spec[:40]}' is not valid. {USAGE}")
+    body, _, lr_text = text.partition("@")
+    kind, colon, scale_text = body.partition(":")
+    kind = {"gaussian": "gauss", "pe": "posenc", "identity": "none"}.get(kind.strip(), kind.strip())
+    if kind not in KINDS:
+        raise ValueError(f"Unknown mapping '{spec}'. {USAGE}")
+    scale = None
+    if kind in ("posenc", "gauss"):
+        if not colon:
+            example = "posenc:6" if kind == "posenc" else "gauss:10"
+            raise ValueError(f"Mapping '{spec}' needs a scale, e.g. '{example}'.")
+        scale = _number(scale_text.strip(), "the scale", spec)
+        if scale > MAX_SCALE[kind]:
+            raise ValueError(f"In mapping '{spec}': the scale must be at most {MAX_SCALE[kind]:g}.")
+    elif colon:
+        raise ValueError(f"Mapping '{kind}' takes no scale (got '{spec}'). {USAGE}")
+    lr = None
+    if lr_text.strip():
+        lr = _number(lr_text.strip(), "the learning rate", spec)
+        if lr > 1:
+            raise ValueError(f"In mapping '{spec}': the learning rate must be at most 1.")
+    return Mapping(kind, scale, lr)
+
+
+def gaussian_basis(key, features: int) -> np.ndarray:
+    """G ~ N(0, 1) of shape (features, 2); every gauss:σ of a run uses σ·G, so scales differ only in σ."""
+    import jax
+
+    return np.asarray(jax.random.normal(key, (features, 2), jnp.float32))
+
+
+def posenc_basis(scale: float, features: int) -> np.ndarray:
+    """The paper's axis-aligned positional-encoding B, (features, 2): m/2 log-spaced frequencies per axis."""
+    freqs = 2.0 ** np.linspace(0.0, scale, features // 2) - 1.0
+    rows = np.stack([freqs, np.zeros_like(freqs)], -1)  # along x
+    return np.concatenate([rows, rows[:, ::-1]], 0).astype(np.float32)  # then along y
+
+
+def basis(mapping: Mapping, features: int, gauss: np.ndarray) -> np.ndarray | None:
+    """B for a mapping: None for `none`, (2, 2) for `basic`, (features, 2) otherwise.
+
+    `gauss` is the run's shared N(0, 1) draw of shape (features, 2).
+    """
+    if mapping.kind == "none":
+        return None
+    if mapping.kind == "basic":
+        return np.eye(2, dtype=np.float32)
+    if mapping.kind == "posenc":
+        return posenc_basis(mapping.scale, features)
+    return (mapping.scale * gauss).astype(np.float32)
+
+
+def encode(x, b):
+    """γ(v): (..., 2) coordinates in [0, 1) -> (..., 2·rows(B)) features, or x itself when B is None."""
+    if b is None:
+        return x
+    x_proj = (2.0 * jnp.pi * x) @ b.T  # (..., rows)
+    return jnp.concatenate([jnp.sin(x_proj), jnp.cos(x_proj)], axis=-1)
+
+
+def suggested_sigma(size: int) -> float:
+    """A good first σ for a natural photograph at size×size px: 10 at 512 px (the paper), scaled with size.
+
+    σ counts cycles per image side, so halving the resolution halves the detail there is to fit.
+    """
+    return 10.0 * size / 512
+
+
+def overfit_warning(mapping: Mapping, size: int) -> str | None:
+    """A sentence when a mapping's frequencies are well above what suits a size×size image, else None.
+
+    Above about three times `suggested_sigma` the network fits the training pixels with frequencies the
+    held-out pixels do not share: train PSNR climbs while test PSNR falls and the image turns to noise.
+    """
+    good = suggested_sigma(size)
+    if mapping.kind == "gauss" and mapping.scale > 3 * good:
+        return (f"{mapping.spec} is likely to overfit at {size} px (σ around {good:.3g} suits a photo at this "
+                f"size): expect high train PSNR and a noisy test image.")
+    top = 2 ** mapping.scale - 1 if mapping.kind == "posenc" else 0
+    if top > 3 * 63 * size / 512:  # posenc:6 (63 cycles) suits 512 px
+        return (f"{mapping.spec} reaches {top:g} cycles per side, a lot for {size} px: expect some overfitting.")
+    return None

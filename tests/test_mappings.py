@@ -1,0 +1,127 @@
+"""The maths of the paper against slow, obviously-correct references."""
+
+import math
+
+import jax
+import numpy as np
+import pytest
+
+from ffn import mappings, metrics
+from ffn.config import TINY, Config
+
+
+def slow_fourier(v, b):
+    """γ(v) = [sin 2πBv, cos 2πBv] one point and one row at a time."""
+    out = []
+    for point in v:
+        sins = [math.sin(2 * math.pi * (row[0] * point[0] + row[1] * point[1])) for row in b]
+        coss = [math.cos(2 * math.pi * (row[0] * point[0] + row[1] * point[1])) for row in b]
+        out.append(sins + coss)
+    return np.array(out)
+
+
+POINTS = np.random.default_rng(0).random((7, 2)).astype(np.float32)
+
+
+def test_none_is_identity():
+    np.testing.assert_array_equal(mappings.encode(POINTS, None), POINTS)
+
+
+def test_basic_is_sin_cos_of_each_axis():
+    b = mappings.basis(mappings.parse("basic"), 256, None)
+    got = np.asarray(mappings.encode(POINTS, b))
+    want = np.stack([np.sin(2 * np.pi * POINTS[:, 0]), np.sin(2 * np.pi * POINTS[:, 1]),
+                     np.cos(2 * np.pi * POINTS[:, 0]), np.cos(2 * np.pi * POINTS[:, 1])], -1)
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_posenc_frequencies_are_the_papers():
+    b = mappings.basis(mappings.parse("posenc:6"), 16, None)
+    freqs = [2 ** (6 * i / 7) - 1 for i in range(8)]  # 2**linspace(0, 6, m/2) - 1
+    assert b.shape == (16, 2)
+    np.testing.assert_allclose(b[:8, 0], freqs, rtol=1e-6)  # along x ...
+    np.testing.assert_array_equal(b[:8, 1], 0)
+    np.testing.assert_allclose(b[8:, 1], freqs, rtol=1e-6)  # ... then along y
+    np.testing.assert_array_equal(b[8:, 0], 0)
+    assert b[7, 0] == pytest.approx(63)
+
+
+@pytest.mark.parametrize("spec", ["basic", "posenc:5", "gauss:10", "gauss:0.5"])
+def test_fourier_encoding_matches_reference(spec):
+    gauss = mappings.gaussian_basis(jax.random.key(1), 12)
+    b = mappings.basis(mappings.parse(spec), 12, gauss)
+    got = np.asarray(mappings.encode(POINTS, b))
+    assert got.shape == (7, 2 * b.shape[0])
+    np.testing.assert_allclose(got, slow_fourier(POINTS, b), atol=2e-4)
+
+
+def test_gaussian_scales_share_one_draw():
+    gauss = mappings.gaussian_basis(jax.random.key(3), 64)
+    b1 = mappings.basis(mappings.parse("gauss:1"), 64, gauss)
+    b10 = mappings.basis(mappings.parse("gauss:10"), 64, gauss)
+    np.testing.assert_allclose(b10, 10 * b1, rtol=1e-6)
+    assert abs(gauss.std() - 1) < 0.2 and abs(gauss.mean()) < 0.2
+
+
+def test_widths():
+    assert [mappings.parse(s).width(256) for s in ("none", "basic", "posenc:6", "gauss:10")] == [2, 4, 512, 512]
+
+
+@pytest.mark.parametrize("spec,canonical,lr", [
+    ("gauss:10", "gauss:10", None), (" Gauss:10.0 ", "gauss:10", None), ("none@1e-2", "none@0.01", 0.01),
+    ("posenc:6", "posenc:6", None), ("gaussian:2.5@0.001", "gauss:2.5@0.001", 0.001), ("basic", "basic", None),
+])
+def test_parse_valid(spec, canonical, lr):
+    m = mappings.parse(spec)
+    assert m.spec == canonical and m.lr == lr
+    assert mappings.parse(m.spec) == m  # the canonical spec round-trips
+
+
+@pytest.mark.parametrize("spec,words", [
+    ("fourier", "Unknown mapping"), ("gauss", "needs a scale"), ("gauss:abc", "must be a number"),
+    ("gauss:-1", "positive"), ("gauss:nan", "positive finite"), ("gauss:inf", "positive finite"),
+    ("none:3", "takes no scale"), ("gauss:1e9", "at most"), ("none@0", "positive"), ("none@5", "at most 1"),
+    ("", "not valid"), (3, "as text"),
+])
+def test_parse_refuses_with_a_reason(spec, words):
+    with pytest.raises(ValueError, match=words):
+        mappings.parse(spec)
+
+
+def test_overfit_warning_depends_on_resolution():
+    g10 = mappings.parse("gauss:10")
+    assert mappings.overfit_warning(g10, 512) is None
+    assert "overfit" in mappings.overfit_warning(g10, 128)
+    assert "overfit" in mappings.overfit_warning(mappings.parse("gauss:100"), 512)
+    assert mappings.overfit_warning(mappings.parse("none"), 16) is None
+
+
+def test_psnr():
+    assert metrics.mse_to_psnr(0.01) == pytest.approx(20.0)
+    assert metrics.mse_to_psnr(1.0) == 0
+    assert np.isnan(metrics.mse_to_psnr(float("nan")))
+    a = np.zeros((4, 4, 3))
+    b = np.full((4, 4, 3), 0.1)
+    assert metrics.psnr(a, b) == pytest.approx(20.0)  # MSE 0.01, not 0.5 * MSE
+    assert metrics.psnr(a, a) == math.inf
+    with pytest.raises(ValueError, match="shape"):
+        metrics.psnr(a, b[:2])
+
+
+@pytest.mark.parametrize("changes,words", [
+    ({"iters": 0}, "iters must be between"), ({"iters": 2.5}, "whole number"), ({"iters": float("nan")}, "whole number"),
+    ({"lr": float("inf")}, "learning rate"), ({"lr": -1}, "learning rate"), ({"lr": "fast"}, "learning rate"),
+    ({"depth": 1}, "depth"), ({"width": 10**6}, "width"), ({"seed": -1}, "seed"), ({"features": True}, "features"),
+    ({"mappings": ()}, "at least one"), ({"mappings": ("gauss:1", "gauss:1.0")}, "twice"),
+    ({"mappings": ("posenc:4",), "features": 7}, "even number of features"), ({"size": 15}, "even"),
+])
+def test_config_refuses_with_a_reason(changes, words):
+    with pytest.raises(ValueError, match=words):
+        TINY.replace(**changes)
+
+
+def test_config_canonicalises_and_keeps_paper_defaults():
+    c = Config(mappings="none@1e-2, gauss:10.0")
+    assert c.mappings == ("none@0.01", "gauss:10")
+    assert c.learning_rates() == (0.01, 1e-3)
+    assert (c.size, c.iters, c.lr, c.depth, c.width, c.features, c.every) == (512, 2000, 1e-3, 4, 256, 256, 25)

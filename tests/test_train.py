@@ -1,0 +1,120 @@
+"""The trainer on tiny images: it learns, it is deterministic, batching changes nothing, and it stops."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ffn import train
+from ffn.config import TINY
+from ffn.model import MLP
+
+
+@pytest.fixture(scope="module")
+def image():
+    """A smooth 16×16 colour image with some detail: learnable in a few dozen steps."""
+    c = np.linspace(0, 1, 16, endpoint=False)
+    x, y = np.meshgrid(c, c)
+    return np.stack([0.5 + 0.4 * np.sin(2 * np.pi * x), 0.5 + 0.4 * np.cos(4 * np.pi * y), x * y], -1).astype(np.float32)
+
+
+def test_snapshots_come_at_step_zero_and_every_chunk(image):
+    snaps = list(train.run(image, TINY.replace(iters=12, every=5)))
+    assert [s.step for s in snaps] == [0, 5, 10, 12]  # the last chunk is shorter
+    last = snaps[-1]
+    assert last.done and not snaps[1].done
+    assert list(last.test_psnr) == list(TINY.mappings)
+    for spec, picture in last.images.items():
+        assert picture.shape == (16, 16, 3) and picture.dtype == np.uint8
+    assert all(b.elapsed >= a.elapsed for a, b in zip(snaps, snaps[1:]))
+    assert last.compile_seconds > 0 and last.train_seconds > 0
+
+
+def test_loss_goes_down_and_images_change(image):
+    config = TINY.replace(mappings=("none", "gauss:2"), lr=1e-2, iters=60, every=20)
+    snaps = list(train.run(image, config))
+    first, last = snaps[0], snaps[-1]
+    for spec in config.mappings:
+        assert last.train_psnr[spec] > first.train_psnr[spec] + 3, spec
+        assert last.test_psnr[spec] > first.test_psnr[spec] + 3, spec
+        assert not np.array_equal(first.images[spec], last.images[spec])
+    # The reported PSNRs are those of the returned pictures (up to 8-bit rounding).
+    err = (last.images["gauss:2"] / 255.0 - image) ** 2
+    assert -10 * np.log10(err[1::2, 1::2].mean()) == pytest.approx(last.test_psnr["gauss:2"], abs=0.1)
+    assert -10 * np.log10(err[::2, ::2].mean()) == pytest.approx(last.train_psnr["gauss:2"], abs=0.1)
+
+
+def test_training_together_equals_training_alone(image):
+    config = TINY.replace(iters=20, every=10)
+    together = train.train(image, config.replace(mappings=("none", "gauss:1", "gauss:3@0.01", "posenc:3", "basic")))
+    for spec in ("gauss:3@0.01", "posenc:3", "none"):
+        alone = train.train(image, config.replace(mappings=(spec,)))
+        assert alone.test_psnr[spec] == together.test_psnr[spec]
+        assert alone.train_psnr[spec] == together.train_psnr[spec]
+        np.testing.assert_array_equal(alone.images[spec], together.images[spec])
+
+
+def test_runs_are_deterministic_and_depend_on_the_seed(image):
+    config = TINY.replace(iters=10, every=10)
+    a, b = train.train(image, config), train.train(image, config)
+    c = train.train(image, config.replace(seed=1))
+    assert a.test_psnr == b.test_psnr
+    np.testing.assert_array_equal(a.images["gauss:2"], b.images["gauss:2"])
+    assert a.test_psnr["gauss:2"] != c.test_psnr["gauss:2"]
+
+
+def test_per_mapping_learning_rate_matters(image):
+    last = train.train(image, TINY.replace(mappings=("gauss:2", "gauss:2@0.01"), iters=10, every=10))
+    assert last.train_psnr["gauss:2"] != last.train_psnr["gauss:2@0.01"]
+
+
+def test_a_diverging_mapping_is_reported_and_the_others_go_on(image):
+    last = train.train(image, TINY.replace(mappings=("gauss:2", "gauss:2@1", "gauss:3"), iters=40, every=20, width=64))
+    healthy = train.train(image, TINY.replace(mappings=("gauss:2", "gauss:3"), iters=40, every=20, width=64))
+    assert last.diverged == [] or last.diverged == ["gauss:2@1"]
+    # Whatever lr 1 does to its own network, it never touches the others.
+    assert last.test_psnr["gauss:2"] == healthy.test_psnr["gauss:2"]
+    assert last.test_psnr["gauss:3"] == healthy.test_psnr["gauss:3"]
+
+
+def test_nan_is_reported_as_diverged(image):
+    snap = train.Snapshot(5, 10, 1.0, 0.5, {"a": math.nan, "b": 20.0}, {"a": math.nan, "b": 19.0}, {})
+    assert snap.diverged == ["a"]
+    assert snap.train_seconds == 0.5
+
+
+def test_closing_the_generator_stops_all_work(image, monkeypatch):
+    calls = []
+    real = train.compiled
+
+    def counting(*args):
+        calls.append(args[0].__name__)
+        return real(*args)
+
+    monkeypatch.setattr(train, "compiled", counting)
+    run = train.run(image, TINY.replace(iters=1000, every=5))
+    next(run), next(run)
+    n = len(calls)
+    run.close()
+    with pytest.raises(StopIteration):
+        next(run)
+    assert len(calls) == n  # nothing ran after the close
+    assert calls.count("train_chunk") == 2  # one chunk for each group (none; gauss:2), nothing more
+
+
+def test_wrong_image_shape_is_refused(image):
+    with pytest.raises(ValueError, match="16×16×3"):
+        next(train.run(image[:8], TINY))
+
+
+def test_initialisation_is_the_papers():
+    model = MLP(depth=4, width=256)
+    params = model.init(jax.random.key(0), jnp.zeros((1, 512)))["params"]
+    assert [params[f"Dense_{i}"]["kernel"].shape for i in range(4)] == [(512, 256), (256, 256), (256, 256), (256, 3)]
+    w = np.asarray(params["Dense_1"]["kernel"])
+    assert np.std(w) == pytest.approx(math.sqrt(2 / 512), rel=0.1)  # Glorot: variance 2 / (fan_in + fan_out)
+    b = np.concatenate([np.asarray(params[f"Dense_{i}"]["bias"]) for i in range(3)])
+    assert np.std(b) == pytest.approx(0.01, rel=0.15)  # biases N(0, 0.01²), not zeros
+    assert model.flops_per_point(512) == 2 * (512 * 256 + 2 * 256 * 256 + 256 * 3)
