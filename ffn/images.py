@@ -1,0 +1,135 @@
+"""Labelled image grids (Pillow) for side-by-side reconstructions: one tile per mapping, a caption under each.
+
+Tiles are enlarged by an integer factor with nearest-neighbour sampling, so the blur of an
+under-fitting mapping (spectral bias) is the network's and not the resampler's.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+_INK = (17, 24, 39)  # near-black text
+_BORDER = (209, 213, 219)  # light grey hairline, so a white-ish tile still has an edge
+_WHITE = 255
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """An image as uint8 (H, W, 3): uint8 passes through, floats are taken as [0, 1] (clipped, rounded).
+
+    Grey (H, W) or (H, W, 1) is repeated to RGB and an alpha channel is dropped. NaN (a diverged
+    network) becomes black rather than an undefined cast.
+    """
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4); got {image.shape}")
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    image = image[:, :, :3]
+    if image.dtype == np.uint8:
+        return np.ascontiguousarray(image)
+    if np.issubdtype(image.dtype, np.integer):
+        raise TypeError(f"integer images must be uint8 (0-255); got {image.dtype}")
+    # astype also covers float16 and bfloat16 arrays, whose dtype is not an np.floating subtype.
+    x = np.nan_to_num(image.astype(np.float32), nan=0.0)
+    return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+@functools.lru_cache(maxsize=64)
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """Pillow's bundled FreeType font (Aileron) at `size` px; no system fonts are needed."""
+    return ImageFont.load_default(size=size)
+
+
+def _fit(text: str, max_width: float, max_size: int, min_size: int = 10) -> tuple[str, ImageFont.FreeTypeFont]:
+    """The largest font size <= max_size at which `text` fits `max_width`; past min_size it is cut with '…'."""
+    for size in range(max_size, min_size - 1, -1):
+        font = _font(size)
+        if font.getlength(text) <= max_width:
+            return text, font
+    font = _font(min_size)
+    while len(text) > 1 and font.getlength(text + "…") > max_width:
+        text = text[:-1]
+    return text.rstrip() + "…", font
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
+def tile_grid(
+    tiles: Sequence[tuple[str, np.ndarray]],
+    title: str | None = None,
+    columns: int | None = None,
+    min_tile: int = 256,
+    multiple: int = 16,
+) -> np.ndarray:
+    """Lay labelled images out on a white canvas: each tile above its caption, an optional title on top.
+
+    tiles: (label, image) pairs; images (h, w, 3) uint8 or float in [0, 1], all the same size.
+    columns: tiles per row; by default one row for up to 6 tiles, else a near-square grid.
+    min_tile: each tile is enlarged by the smallest integer factor that makes it at least this wide.
+    multiple: the canvas is padded (white, content centred) so H and W are multiples of this, as
+        H.264 encoders want.
+    Returns uint8 (H, W, 3).
+    """
+    if not tiles:
+        raise ValueError("tile_grid needs at least one (label, image) tile")
+    if min_tile < 1 or multiple < 1:
+        raise ValueError(f"min_tile and multiple must be >= 1; got {min_tile} and {multiple}")
+    labels = [str(label) for label, _ in tiles]
+    images = [to_uint8(image) for _, image in tiles]
+    sizes = {img.shape[:2] for img in images}
+    if len(sizes) > 1:
+        listed = ", ".join(f"{label!r}: {img.shape[1]}x{img.shape[0]}" for label, img in zip(labels, images))
+        raise ValueError(f"all tiles must have the same size (width x height); got {listed}")
+
+    n = len(images)
+    if columns is None:
+        columns = n if n <= 6 else math.ceil(math.sqrt(n))
+    if columns < 1:
+        raise ValueError(f"columns must be >= 1; got {columns}")
+    columns = min(columns, n)
+    rows = math.ceil(n / columns)
+
+    h, w = images[0].shape[:2]
+    scale = max(1, math.ceil(min_tile / w))
+    tw, th = w * scale, h * scale  # tile size on the canvas
+    gap = max(8, tw // 32)  # between tiles and around the edge
+    caption_h = min(max(round(tw * 0.12), 22), 44)
+    title_h = round(caption_h * 1.3) if title else 0
+
+    content_w = columns * tw + (columns + 1) * gap
+    content_h = title_h + rows * (th + caption_h) + rows * gap + (gap if not title else gap // 2)
+    width, height = _round_up(content_w, multiple), _round_up(content_h, multiple)
+    left, top = (width - content_w) // 2, (height - content_h) // 2
+
+    canvas = np.full((height, width, 3), _WHITE, dtype=np.uint8)
+    origins = []  # top-left corner of each tile
+    y0 = top + (title_h + gap // 2 if title else gap)
+    for i, img in enumerate(images):
+        r, c = divmod(i, columns)
+        x = left + gap + c * (tw + gap)
+        y = y0 + r * (th + caption_h + gap)
+        origins.append((x, y))
+        # A 1 px hairline just outside the tile; the tile itself is never drawn over.
+        canvas[y - 1 : y + th + 1, x - 1 : x + tw + 1] = _BORDER
+        canvas[y : y + th, x : x + tw] = np.repeat(np.repeat(img, scale, axis=0), scale, axis=1)  # NEAREST
+
+    pil = Image.fromarray(canvas)
+    draw = ImageDraw.Draw(pil)
+    caption_size = round(caption_h * 0.58)
+    for label, (x, y) in zip(labels, origins):
+        if label:
+            text, font = _fit(label, tw - 8, caption_size)
+            draw.text((x + tw / 2, y + th + caption_h / 2 + 1), text, fill=_INK, font=font, anchor="mm")
+    if title:
+        text, font = _fit(title, content_w - 2 * gap, round(title_h * 0.6))
+        draw.text((left + content_w / 2, top + title_h / 2 + gap / 2), text, fill=_INK, font=font, anchor="mm")
+    return np.asarray(pil)
