@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+import warnings
 from collections.abc import Iterable
 
 import imageio_ffmpeg
@@ -64,7 +65,10 @@ def write_mp4(
                     # before the whole file has arrived.
                     output_params=["-crf", "18", "-preset", "medium", "-movflags", "+faststart"],
                 )
-                writer.send(None)  # start ffmpeg
+                with warnings.catch_warnings():
+                    # JAX warns on any fork; this one is fork-then-exec of ffmpeg, which is safe.
+                    warnings.filterwarnings("ignore", message="os.fork", category=RuntimeWarning)
+                    writer.send(None)  # start ffmpeg
             elif frame.shape != shape:
                 raise ValueError(
                     f"all video frames must have the same size: frame 0 is {shape[1]}x{shape[0]} "

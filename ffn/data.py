@@ -1,0 +1,394 @@
+"""Images in, pixel grids out: decoding, the centre-square resize, coordinates and the split.
+
+Everything a person can hand the explorer (a path, an upload's bytes, an open file, a PIL image or a
+NumPy array) passes through `load_image`, which returns a `(size, size, 3)` float32 array in [0, 1].
+This module is the edge: whatever cannot be used is refused here with an `ImageError` whose message
+is a sentence for a person (what was wrong, what is allowed), so the rest of `ffn` can trust its
+inputs.
+
+Conventions, as in Tancik et al. (2020): colours are sRGB values scaled to [0, 1] (not
+linearised), transparent pixels are shown on white, the image is the centre square of the picture,
+and pixel `(row, col)` sits at coordinate `(col / size, row / size)` (see `coordinates`). The model
+trains on the even rows and columns and is tested on the odd ones (`train_pixels`, `test_pixels`).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import operator
+import os
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+__all__ = [
+    "ImageError",
+    "MIN_SIDE",
+    "MAX_PIXELS",
+    "MAX_ASPECT",
+    "MIN_RESOLUTION",
+    "MAX_RESOLUTION",
+    "check_size",
+    "decode_image",
+    "load_image",
+    "coordinates",
+    "train_pixels",
+    "test_pixels",
+]
+
+MIN_SIDE = 16  # px on the shorter side; below this there is nothing left to fit.
+MAX_PIXELS = 50_000_000  # width * height; a 48 MP phone photo passes, a decompression bomb not.
+MAX_ASPECT = 10.0  # longer / shorter side; past this the centre square keeps under a tenth of it.
+MIN_RESOLUTION = 16  # px, smallest training grid `check_size` accepts.
+MAX_RESOLUTION = 2048  # px, largest; 4 M pixels is already far past what trains interactively.
+
+_FORMATS = "PNG, JPEG, GIF, WebP, BMP, TIFF, …"
+# Pillow decoders tried on uploads. Plain raster formats only: EPS/PS would run Ghostscript on
+# untrusted input, and WMF, FITS, MPEG and friends are not photographs anyway. MPO is how Pillow
+# opens many phone JPEGs (they carry a second, preview picture).
+_DECODERS = (
+    "PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP", "DIB", "TIFF", "PPM", "ICO", "TGA", "AVIF", "QOI",
+    "JPEG2000",
+)
+
+
+class ImageError(ValueError):
+    """An image that cannot be used; `str(e)` is a sentence for a person."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+
+
+def check_size(size) -> int:
+    """Validates a training resolution (px per side) and returns it as an `int`.
+
+    It must be a whole, even number between `MIN_RESOLUTION` and `MAX_RESOLUTION`: even because the
+    train/test split takes every other pixel, so both halves are then exactly `size // 2` per side.
+    Whole floats (e.g. 256.0 from a UI slider) are accepted; bools, strings and fractions are not.
+    Raises `ValueError` with a message for a person.
+    """
+    rule = (
+        f"Resolution must be an even number of pixels between {MIN_RESOLUTION} and {MAX_RESOLUTION}"
+    )
+    if isinstance(size, (bool, np.bool_)) or isinstance(size, (str, bytes)):
+        raise ValueError(f"{rule} (got {size!r}).")
+    try:
+        value = operator.index(size)
+    except TypeError:
+        # Not an integer type: allow floats that happen to be whole (sliders send 256.0).
+        try:
+            as_float = float(size)
+        except (TypeError, ValueError):
+            raise ValueError(f"{rule} (got {size!r}).") from None
+        if not math.isfinite(as_float) or not as_float.is_integer():
+            raise ValueError(f"{rule} (got {size!r}).") from None
+        value = int(as_float)
+    if not MIN_RESOLUTION <= value <= MAX_RESOLUTION or value % 2:
+        raise ValueError(f"{rule} (got {value}).")
+    return value
+
+
+def decode_image(source) -> Image.Image:
+    """Decodes any accepted source to an upright 8-bit RGB PIL image, full size and uncropped.
+
+    `source` is a path (str or os.PathLike), the bytes of an encoded file (bytes, bytearray,
+    memoryview), a binary file object, a PIL image, or a NumPy array of shape (H, W), (H, W, 1),
+    (H, W, 3) or (H, W, 4) with dtype uint8, uint16, bool or float in [0, 1].
+    The EXIF orientation is applied, an animation gives its first frame, and transparency is
+    composited on white. Meant for display; `load_image` keeps more than 8 bits of precision.
+    Raises `ImageError` for anything that cannot be used.
+    """
+    pixels = _to_rgb_float(_open(source))  # (H, W, 3) float32 in [0, 1]
+    return Image.fromarray(np.round(pixels * 255.0).astype(np.uint8))
+
+
+def load_image(source, size: int) -> np.ndarray:
+    """Loads the centre square of an image, resized to `size` x `size`.
+
+    `source` is anything `decode_image` accepts; `size` is checked by `check_size`.
+    Returns a `(size, size, 3)` float32 array of sRGB values in [0, 1], transparency on white.
+    Resampling is Lanczos on float channels, so 16-bit and float sources keep their precision.
+    Raises `ImageError` for an unusable image and `ValueError` for a bad `size`.
+    """
+    size = check_size(size)
+    picture = _open(source)
+    if isinstance(picture, Image.Image):
+        picture = picture.crop(_centre_square(picture.width, picture.height))
+        factor = picture.width // (2 * size)
+        if factor >= 2 and picture.mode in ("L", "RGB"):
+            # A big 8-bit photo is box-averaged by a whole factor first, so the float copy below
+            # is ~2-4x the target instead of full size (600 MB of float32 for a 50 MP image).
+            # Rounding the averages back to 8 bits costs at most half a level; Lanczos then
+            # still sees at least two source pixels per output pixel.
+            picture = picture.reduce(factor)
+        pixels = _to_rgb_float(picture)
+    else:
+        height, width = picture.shape[:2]
+        left, top, right, bottom = _centre_square(width, height)
+        pixels = _to_rgb_float(picture[top:bottom, left:right])
+    return _resize(pixels, size)
+
+
+def coordinates(size: int) -> np.ndarray:
+    """The input grid of the paper's demo: a `(size, size, 2)` float32 array in [0, 1).
+
+    `[..., 0]` is the column (x) and varies along axis 1; `[..., 1]` is the row (y) and varies along
+    axis 0. Spacing is `1 / size` with no endpoint, so the grid tiles periodically, as in the paper.
+    """
+    size = operator.index(size)
+    if size < 1:
+        raise ValueError(f"A coordinate grid needs at least 1 pixel per side (got {size}).")
+    c = np.linspace(0, 1, size, endpoint=False)
+    return np.stack(np.meshgrid(c, c), -1).astype(np.float32)
+
+
+def train_pixels(a):
+    """The paper's training split: even rows and columns, `(H, W, ...)` -> `(H/2, W/2, ...)`."""
+    return a[::2, ::2]
+
+
+def test_pixels(a):
+    """The held-out test split: odd rows and odd columns, `(H, W, ...)` -> `(H/2, W/2, ...)`.
+
+    Each test pixel sits diagonally between four training pixels, so it measures interpolation.
+    """
+    return a[1::2, 1::2]
+
+
+# --------------------------------------------------------------------------------------------------
+# Opening: every kind of source becomes a loaded, upright PIL image or a float array, or is refused.
+
+
+def _open(source) -> Image.Image | np.ndarray:
+    """A decoded, upright PIL image, or for NumPy sources an `(H, W, C)` float32 array in [0, 1]
+    (C in 1, 3, 4). Sizes are checked; every failure becomes an `ImageError`."""
+    if isinstance(source, np.ndarray):
+        return _array_to_float(source)
+    if isinstance(source, Image.Image):
+        # The caller's image, taken at the frame it is on; only its size is checked here, and
+        # `_load` works on a copy so the caller's object is not changed.
+        _check_dimensions(*source.size)
+        return _load(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        if not data:
+            raise ImageError("The file is empty (0 bytes); choose an image file.")
+        return _decode(io.BytesIO(data))
+    if isinstance(source, (str, os.PathLike)):
+        return _decode_path(source)
+    if hasattr(source, "read"):
+        try:
+            data = source.read()
+        except OSError as err:
+            raise ImageError(f"The file could not be read ({_reason(err)}).") from err
+        if isinstance(data, str):
+            raise ImageError("The file was opened as text; images must be read in binary mode.")
+        return _open(bytes(data) if data is not None else b"")
+    raise ImageError(
+        "Expected an image as a file path, file bytes, a binary file, a PIL image or a NumPy "
+        f"array (got {type(source).__name__})."
+    )
+
+
+def _decode_path(source) -> Image.Image:
+    """Decodes the file at a path, naming the path in every refusal."""
+    path = os.fspath(source)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not os.path.exists(path):
+        raise ImageError(f"There is no file at {path!r}; check the name and folder.")
+    if os.path.isdir(path):
+        raise ImageError(f"{path!r} is a folder, not an image file.")
+    try:
+        if os.path.getsize(path) == 0:
+            raise ImageError(f"The file {path!r} is empty (0 bytes); choose an image file.")
+        with open(path, "rb") as file:
+            return _decode(file)
+    except PermissionError as err:
+        raise ImageError(f"The file {path!r} cannot be read: permission denied.") from err
+    except OSError as err:
+        raise ImageError(f"The file {path!r} could not be read ({_reason(err)}).") from err
+
+
+def _decode(file) -> Image.Image:
+    """Decodes an open binary file, checking the declared size *before* any pixel is decoded."""
+    try:
+        # `Image.open` reads only the header. Pillow's own bomb guard (a warning past ~89 MP, an
+        # error past ~179 MP) fires only above our stricter MAX_PIXELS, so it needs no silencing:
+        # both just become our message. Warning filters are process-wide, so they stay untouched.
+        image = Image.open(file, formats=_available_decoders())
+    except UnidentifiedImageError as err:
+        raise ImageError(f"This file is not an image that can be read ({_FORMATS}).") from err
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageError(
+            f"This image declares far more than {MAX_PIXELS / 1e6:g} megapixels, the limit; "
+            "it may be a decompression bomb. Use a smaller image."
+        ) from err
+    except Exception as err:  # Header parsers for a dozen formats raise a zoo of types.
+        raise ImageError(
+            f"This file looks damaged: its header could not be read ({_reason(err)})."
+        ) from err
+    with image:
+        _check_dimensions(*image.size)
+        return _load(image)
+
+
+def _available_decoders() -> tuple[str, ...]:
+    """The `_DECODERS` this Pillow build has (AVIF and JPEG 2000 depend on optional libraries)."""
+    Image.init()  # Registers every plugin; cheap after the first call.
+    return tuple(name for name in _DECODERS if name in Image.OPEN)
+
+
+def _load(image: Image.Image) -> Image.Image:
+    """Decodes the pixels (errors become `ImageError`) and returns an upright copy."""
+    try:
+        image.load()
+    except Exception as err:  # Truncated or corrupt data: OSError, SyntaxError, EOFError, ...
+        raise ImageError(
+            "This image is damaged or cut short; its pixels could not be decoded "
+            f"({_reason(err)}). Try exporting it again."
+        ) from err
+    try:
+        # Returns a new image either way, so the caller's (or the closed file's) image is not kept.
+        return ImageOps.exif_transpose(image)
+    except Exception:
+        # Malformed EXIF is common in the wild and says nothing about the pixels: keep them as
+        # stored rather than refuse a picture that displays fine everywhere else.
+        return image.copy()
+
+
+def _check_dimensions(width: int, height: int) -> None:
+    """Refuses images too big, too small or too elongated to make a useful square."""
+    if width * height > MAX_PIXELS:
+        raise ImageError(
+            f"This image is {width}×{height} pixels ({width * height / 1e6:,.0f} megapixels); "
+            f"the limit is {MAX_PIXELS / 1e6:g} megapixels. Use a smaller image."
+        )
+    short, long = min(width, height), max(width, height)
+    if short < MIN_SIDE:
+        raise ImageError(
+            f"This image is too small ({width}×{height} pixels); it needs at least {MIN_SIDE} "
+            "pixels on its shorter side."
+        )
+    if long > MAX_ASPECT * short:
+        raise ImageError(
+            f"This image is too elongated ({width}×{height} pixels, {long / short:.0f}:1); the "
+            f"centre square would keep only a sliver of it. Use one no longer than "
+            f"{MAX_ASPECT:g}:1, or crop it closer to a square."
+        )
+
+
+def _reason(err: BaseException) -> str:
+    """A short, single-line reason from a library exception, for the end of our message."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
+# --------------------------------------------------------------------------------------------------
+# Pixels: any mode or array to (H, W, 3) float32 in [0, 1], then the resize.
+
+
+def _array_to_float(array: np.ndarray) -> np.ndarray:
+    """Validates a NumPy image (shape, size, dtype, values) and returns it as `(H, W, C)` float32
+    in [0, 1], C in 1, 3, 4."""
+    shapes = "(H, W), (H, W, 1), (H, W, 3) or (H, W, 4)"
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] not in (1, 3, 4):
+        raise ImageError(f"An image array must have shape {shapes} (got {array.shape}).")
+    _check_dimensions(array.shape[1], array.shape[0])  # before any float copy is made
+    if array.dtype == np.bool_:
+        return array.astype(np.float32)
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    if array.dtype == np.uint16:
+        return array.astype(np.float32) / 65535.0
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(np.isfinite(array)):
+            raise ImageError("This image array contains NaN or infinite values; it needs numbers "
+                             "in [0, 1].")
+        low, high = float(array.min()), float(array.max())
+        if low < 0.0 or high > 1.0:
+            raise ImageError(
+                f"A float image array must hold values in [0, 1] (got {low:g} to {high:g}); "
+                "divide 8-bit levels by 255."
+            )
+        return array.astype(np.float32)
+    raise ImageError(
+        f"An image array must be uint8, uint16, bool or float in [0, 1] (got {array.dtype})."
+    )
+
+
+def _mode_to_float(image: Image.Image) -> np.ndarray:
+    """`(H, W, C)` float32 in [0, 1] from a PIL image of any mode; C is 1-4, alpha last if any."""
+    mode = image.mode
+    if mode.startswith("I;16"):  # I;16, I;16L, I;16B, I;16N: unsigned 16-bit greyscale.
+        return np.asarray(image).astype(np.float32)[:, :, None] / 65535.0
+    if mode == "I":
+        # 32-bit signed. In practice it is widened 16-bit data (older PNG/TIFF paths, or a
+        # convert("I")), so values up to 65535 are read as 16-bit; beyond that, the int32 range.
+        values = np.asarray(image).astype(np.float64)
+        top = 65535.0 if values.max(initial=0) <= 65535 else float(np.iinfo(np.int32).max)
+        return np.clip(values / top, 0.0, 1.0).astype(np.float32)[:, :, None]
+    if mode == "F":
+        values = np.asarray(image).astype(np.float32)
+        if not np.all(np.isfinite(values)):
+            raise ImageError("This image contains NaN or infinite values and cannot be shown.")
+        # Float images are meant to be [0, 1]; some tools store 8- or 16-bit levels as floats.
+        high = float(values.max(initial=0))
+        top = 1.0 if high <= 1 else 255.0 if high <= 255 else 65535.0 if high <= 65535 else high
+        return np.clip(values / top, 0.0, 1.0)[:, :, None]
+    if mode == "1":
+        image = image.convert("L")
+    elif mode == "P":
+        # Palette transparency (a tRNS entry or an RGBA palette) must survive as alpha.
+        transparent = "transparency" in image.info or image.palette.mode == "RGBA"
+        image = image.convert("RGBA" if transparent else "RGB")
+    elif mode not in ("L", "LA", "RGB", "RGBA"):
+        # PA, La, RGBa, RGBX, CMYK, YCbCr, LAB, HSV: Pillow's own conversions handle them.
+        target = "RGBA" if "A" in image.getbands() or "a" in image.getbands() else "RGB"
+        try:
+            image = image.convert(target)
+        except ValueError as err:
+            raise ImageError(f"Images in colour mode {mode} are not supported.") from err
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    return array.astype(np.float32) / 255.0
+
+
+def _to_rgb_float(picture: Image.Image | np.ndarray) -> np.ndarray:
+    """`(H, W, 3)` float32 in [0, 1], any alpha composited on white (the paper's background)."""
+    pixels = _mode_to_float(picture) if isinstance(picture, Image.Image) else picture
+    channels = pixels.shape[2]
+    if channels in (2, 4):
+        colour, alpha = pixels[:, :, :-1], pixels[:, :, -1:]
+        pixels = colour * alpha + (1.0 - alpha)  # "over" a white background, straight alpha
+    if pixels.shape[2] == 1:
+        pixels = np.repeat(pixels, 3, axis=2)
+    return np.ascontiguousarray(pixels, dtype=np.float32)
+
+
+def _centre_square(width: int, height: int) -> tuple[int, int, int, int]:
+    """The `(left, top, right, bottom)` box of the largest centred square, in pixels."""
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    return left, top, left + side, top + side
+
+
+def _resize(pixels: np.ndarray, size: int) -> np.ndarray:
+    """`(S, S, 3)` -> `(size, size, 3)` float32, Lanczos per channel in Pillow's float mode "F"
+    (so no 8-bit rounding), clipped to [0, 1] because Lanczos rings past edges."""
+    if pixels.shape[:2] == (size, size):
+        return np.clip(pixels, 0.0, 1.0)
+    channels = [
+        np.asarray(
+            Image.fromarray(np.ascontiguousarray(pixels[:, :, c])).resize(
+                (size, size), Image.Resampling.LANCZOS, reducing_gap=3.0
+            )
+        )
+        for c in range(3)
+    ]
+    return np.clip(np.stack(channels, axis=-1), 0.0, 1.0).astype(np.float32)
