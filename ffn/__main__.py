@@ -1,0 +1,5 @@
+import sys
+
+from ffn.cli import main
+
+sys.exit(main())

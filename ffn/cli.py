@@ -1,0 +1,82 @@
+"""`python -m ffn IMAGE ...`: the paper's image-regression experiment without a browser.
+
+Trains every mapping on one image, shows a progress bar, prints a table of final PSNRs and writes
+metrics.json, metrics.csv, a PNG per mapping, ground_truth.png, comparison.png, psnr.html and training.mp4.
+"""
+
+import argparse
+import math
+import pathlib
+import sys
+
+from ffn.config import PAPER, Config
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit code 2 (argparse's own error prints the whole usage first)
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = _Parser(prog="python -m ffn", description=__doc__.split("\n\n")[0],
+                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("image", help="an image file (PNG, JPEG, ...)")
+    p.add_argument("--mappings", nargs="+", default=list(PAPER.mappings), metavar="SPEC",
+                   help="mappings to compare: none, basic, posenc:S, gauss:SIGMA, each optionally @LR")
+    p.add_argument("--size", type=int, default=PAPER.size, help="image side in pixels (even)")
+    p.add_argument("--iters", type=int, default=PAPER.iters, help="Adam steps")
+    p.add_argument("--lr", type=float, default=PAPER.lr, help="learning rate (a spec's @LR overrides it)")
+    p.add_argument("--depth", type=int, default=PAPER.depth, help="Dense layers")
+    p.add_argument("--width", type=int, default=PAPER.width, help="hidden units per layer")
+    p.add_argument("--features", type=int, default=PAPER.features, help="mapping size m (Fourier features give 2m inputs)")
+    p.add_argument("--every", type=int, default=PAPER.every, help="steps between snapshots")
+    p.add_argument("--seed", type=int, default=PAPER.seed, help="random seed (B and initial weights)")
+    p.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default: runs/IMAGE-SIZEpx)")
+    p.add_argument("--no-video", action="store_true", help="skip training.mp4")
+    return p.parse_args(argv)
+
+
+def table(snapshot) -> str:
+    """The final train/test PSNR of every mapping as an aligned text table."""
+    width = max(len("mapping"), *(len(s) for s in snapshot.test_psnr))
+    fmt = lambda v: f"{v:10.2f}" if math.isfinite(v) else f"{'diverged':>10}"  # noqa: E731
+    lines = [f"{'mapping':<{width}}  {'train PSNR':>10}  {'test PSNR':>10}"]
+    lines += [f"{s:<{width}}  {fmt(snapshot.train_psnr[s])}  {fmt(snapshot.test_psnr[s])}" for s in snapshot.test_psnr]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from tqdm import tqdm  # the imports below take a second or two: after the arguments are known to parse
+
+    from ffn import data, mappings, report, train
+
+    try:
+        config = Config(mappings=tuple(args.mappings), size=args.size, iters=args.iters, lr=args.lr, depth=args.depth,
+                        width=args.width, features=args.features, every=args.every, seed=args.seed)
+        image = data.load_image(args.image, config.size)
+    except ValueError as e:  # ImageError is a ValueError too
+        print(f"python -m ffn: error: {e}", file=sys.stderr)
+        return 2
+    name = pathlib.Path(args.image).stem
+    out = args.out or pathlib.Path("runs") / f"{name}-{config.size}px"
+    for m in config.parsed:
+        if warning := mappings.overfit_warning(m, config.size):
+            print(f"note: {warning}", file=sys.stderr)
+
+    history = report.History(config, image, name)
+    bar = tqdm(total=config.iters, unit="step", desc="compiling", dynamic_ncols=True)
+    for snap in train.run(image, config):
+        history.add(snap)
+        bar.update(snap.step - bar.n)
+        best = max(snap.test_psnr, key=lambda s: snap.test_psnr[s] if math.isfinite(snap.test_psnr[s]) else -1)
+        bar.set_description("training")
+        bar.set_postfix_str(f"best test {best} {snap.test_psnr[best]:.2f} dB")
+    bar.close()
+    last = history.last
+    print(table(last))
+    print(f"compile {last.compile_seconds:.1f} s, train {last.train_seconds:.1f} s, "
+          f"{last.step / last.train_seconds:.2f} steps/s ({len(config.mappings)} mappings per step)")
+    paths = report.write_outputs(out, history, video_file=not args.no_video)
+    print(f"wrote {len(paths)} files to {out}/")
+    return 0

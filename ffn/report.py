@@ -1,0 +1,150 @@
+"""What a run leaves behind: its history of snapshots and the files written from it.
+
+The command line writes these files at the end of a run; the app offers the same files as downloads.
+"""
+
+import csv
+import datetime
+import io
+import json
+import math
+import pathlib
+import re
+
+import jax
+import numpy as np
+from PIL import Image
+
+from ffn import images, plots, video
+from ffn.config import Config
+from ffn.train import Snapshot
+
+VIDEO_TILE = 256  # video frames keep each reconstruction at most this many pixels wide (memory: ~0.2 MB each)
+
+
+def filename(spec: str) -> str:
+    """A safe file stem for a spec: 'gauss:10' -> 'gauss_10', 'none@0.01' -> 'none_lr0.01'."""
+    return re.sub(r"[^a-z0-9._-]", "_", spec.replace("@", "_lr"))
+
+
+def caption(spec: str, psnr: float) -> str:
+    """'gauss:10 · 24.31 dB', or 'gauss:10 · diverged' for a network that stopped producing numbers."""
+    return f"{spec} · {psnr:.2f} dB" if math.isfinite(psnr) else f"{spec} · diverged"
+
+
+def _shrink(picture: np.ndarray, limit: int) -> np.ndarray:
+    factor = math.ceil(picture.shape[0] / limit)
+    if factor <= 1:
+        return picture
+    h, w = picture.shape[0] // factor, picture.shape[1] // factor
+    return np.asarray(Image.fromarray(picture).resize((w, h), Image.Resampling.BOX))
+
+
+def _finite(values):
+    """JSON has no NaN: a diverged value is written as null."""
+    return [v if math.isfinite(v) else None for v in values]
+
+
+class History:
+    """Everything a run's snapshots said: PSNR curves, timing, and small frames for the video."""
+
+    def __init__(self, config: Config, ground_truth: np.ndarray, name: str = "image"):
+        self.config = config
+        self.ground_truth = images.to_uint8(ground_truth)  # (R, R, 3)
+        self.name = name
+        self.steps: list[int] = []
+        self.train_psnr: dict[str, list[float]] = {s: [] for s in config.mappings}
+        self.test_psnr: dict[str, list[float]] = {s: [] for s in config.mappings}
+        self.frames: list[tuple[int, dict[str, np.ndarray], dict[str, float]]] = []
+        self.last: Snapshot | None = None
+        self.colors = plots.mapping_colors(config.mappings)
+
+    def add(self, snap: Snapshot) -> None:
+        self.steps.append(snap.step)
+        for spec in self.config.mappings:
+            self.train_psnr[spec].append(snap.train_psnr[spec])
+            self.test_psnr[spec].append(snap.test_psnr[spec])
+        small = {s: _shrink(p, VIDEO_TILE) for s, p in snap.images.items()}
+        self.frames.append((snap.step, small, dict(snap.test_psnr)))
+        self.last = snap
+
+    def figures(self):
+        """(train, test) PSNR Plotly figures, one colour per mapping in both."""
+        return plots.psnr_figures(self.steps, self.train_psnr, self.test_psnr, colors=self.colors)
+
+    def comparison(self) -> np.ndarray:
+        """The final reconstructions and the ground truth side by side, labelled with test PSNR."""
+        snap = self.last
+        tiles = [(caption(s, snap.test_psnr[s]), snap.images[s]) for s in self.config.mappings]
+        tiles.append(("ground truth", self.ground_truth))
+        return images.tile_grid(tiles, title=f"{self.name} · {self.config.size} px · step {snap.step}")
+
+    def video_frames(self):
+        """One labelled frame per snapshot (a generator: frames are composed as the encoder asks)."""
+        truth = _shrink(self.ground_truth, VIDEO_TILE)
+        for step, pictures, psnrs in self.frames:
+            tiles = [(caption(s, psnrs[s]), pictures[s]) for s in self.config.mappings]
+            yield images.tile_grid(tiles + [("ground truth", truth)], title=f"step {step} / {self.config.iters}")
+
+    def metrics(self) -> dict:
+        """The metrics.json document (NaN written as null)."""
+        snap = self.last
+        train_seconds = snap.train_seconds if snap else 0.0
+        steps = snap.step if snap else 0
+        return {
+            "image": self.name,
+            "config": self.config.to_dict(),
+            "mappings": {
+                s: {
+                    "steps": list(self.steps),
+                    "train_psnr": _finite(self.train_psnr[s]),
+                    "test_psnr": _finite(self.test_psnr[s]),
+                    "final_train_psnr": _finite(self.train_psnr[s][-1:])[0] if self.steps else None,
+                    "final_test_psnr": _finite(self.test_psnr[s][-1:])[0] if self.steps else None,
+                    "diverged": bool(snap and s in snap.diverged),
+                }
+                for s in self.config.mappings
+            },
+            "steps_done": steps,
+            "compile_seconds": round(snap.compile_seconds, 3) if snap else 0.0,
+            "train_seconds": round(train_seconds, 3),
+            "steps_per_second": round(steps / train_seconds, 3) if train_seconds > 0 else None,
+            "backend": jax.default_backend(),
+            "written": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def csv(self) -> str:
+        """Long-format CSV: step, mapping, train_psnr, test_psnr (one row per snapshot and mapping)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["step", "mapping", "train_psnr", "test_psnr"])
+        for i, step in enumerate(self.steps):
+            for s in self.config.mappings:
+                writer.writerow([step, s, f"{self.train_psnr[s][i]:.4f}", f"{self.test_psnr[s][i]:.4f}"])
+        return out.getvalue()
+
+
+def write_outputs(out_dir, history: History, video_file: bool = True) -> dict[str, pathlib.Path]:
+    """Writes metrics.json, metrics.csv, one PNG per mapping, ground_truth.png, comparison.png, psnr.html and
+    training.mp4 into out_dir (created if needed). Returns name -> path."""
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+
+    def save_png(name, picture):
+        paths[name] = out / name
+        Image.fromarray(picture).save(paths[name])
+
+    paths["metrics.json"] = out / "metrics.json"
+    paths["metrics.json"].write_text(json.dumps(history.metrics(), indent=1, allow_nan=False))
+    paths["metrics.csv"] = out / "metrics.csv"
+    paths["metrics.csv"].write_text(history.csv())
+    for spec in history.config.mappings:
+        save_png(f"{filename(spec)}.png", history.last.images[spec])
+    save_png("ground_truth.png", history.ground_truth)
+    save_png("comparison.png", history.comparison())
+    paths["psnr.html"] = plots.write_psnr_html(out / "psnr.html", history.steps, history.train_psnr,
+                                               history.test_psnr, title=f"PSNR · {history.name}")
+    if video_file:
+        paths["training.mp4"] = video.write_mp4(out / "training.mp4", history.video_frames())
+    return paths
