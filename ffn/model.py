@@ -32,3 +32,8 @@ class MLP(nn.Module):
 def count_params(params) -> int:
     """Number of scalars in a parameter pytree."""
     return sum(int(jnp.size(p)) for p in jax.tree.leaves(params))
+
+
+def make_model(config) -> nn.Module:
+    """The network a config asks for."""
+    return MLP(depth=config.depth, width=config.width)

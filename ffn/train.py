@@ -20,7 +20,7 @@ import optax
 from ffn import data, mappings
 from ffn.config import Config
 from ffn.metrics import mse_to_psnr
-from ffn.model import MLP
+from ffn.model import MLP, make_model
 
 RENDER_PIXELS = 1 << 15  # pixels per rendering block: bounds the activations of evaluation
 
@@ -93,6 +93,8 @@ class Snapshot:
     train_psnr: dict[str, float]  # spec -> PSNR (dB) on the training pixels [::2, ::2]; NaN once diverged
     test_psnr: dict[str, float]  # spec -> PSNR (dB) on the held-out pixels [1::2, 1::2]
     images: dict[str, np.ndarray]  # spec -> (R, R, 3) uint8 reconstruction on the full grid
+    params: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)  # spec -> host copy of its weights
+    bases: dict[str, np.ndarray | None] = dataclasses.field(default_factory=dict, repr=False)  # spec -> its B
 
     @property
     def train_seconds(self) -> float:
@@ -135,7 +137,7 @@ def make_groups(config: Config, coords) -> list[Group]:
     """
     key_b, key_init = jax.random.split(jax.random.key(config.seed))
     gauss = mappings.gaussian_basis(key_b, config.features)
-    model = MLP(depth=config.depth, width=config.width)
+    model = make_model(config)
     train_coords = jnp.asarray(data.train_pixels(coords).reshape(-1, 2))  # (N, 2)
     by_width: dict[tuple, list[int]] = {}
     for i, m in enumerate(config.parsed):
@@ -177,7 +179,7 @@ def compiled(fn: Callable, model: MLP, donate: bool, *args):
 
 
 def _block(tree):
-    """Waits for a pytree of arrays and copies it to the host: the only host-device sync of a chunk."""
+    """Waits for a pytree of arrays and copies it to the host."""
     return jax.device_get(tree)
 
 
@@ -204,19 +206,28 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
         compile_seconds += seconds
         return program(*args)
 
+    bases = {}
+    for g in groups:
+        for i, spec in enumerate(g.specs):
+            bases[spec] = None if g.b is None else np.asarray(g.b[i])
+
     def snapshot(step, results) -> Snapshot:
-        train, test, images = {}, {}, {}
-        for group, (pictures, train_mse, test_mse) in zip(groups, results):
+        # The one host-device sync of a chunk: metrics, pictures and a copy of the weights (donated next chunk).
+        results, params = _block((results, [g.state.params for g in groups]))
+        train, test, images, weights = {}, {}, {}, {}
+        for group, (pictures, train_mse, test_mse), p in zip(groups, results, params):
             for i, spec in enumerate(group.specs):
                 train[spec] = float(mse_to_psnr(train_mse[i]))
                 test[spec] = float(mse_to_psnr(test_mse[i]))
                 images[spec] = pictures[i]
+                weights[spec] = jax.tree.map(lambda x: x[i], p)
         order = config.mappings
+        pick = lambda d: {s: d[s] for s in order}  # noqa: E731
         return Snapshot(step, config.iters, time.perf_counter() - start, compile_seconds,
-                        {s: train[s] for s in order}, {s: test[s] for s in order}, {s: images[s] for s in order})
+                        pick(train), pick(test), pick(images), pick(weights), bases)
 
     results = [call(evaluate_all, False, g, g.state, g.b, coords_dev, image_dev) for g in groups]
-    yield snapshot(0, _block(results))
+    yield snapshot(0, results)
 
     step = 0
     while step < config.iters:
@@ -227,7 +238,7 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
                                        g.features, target, coords_dev, image_dev)
             results.append(evaluation)
         step += steps
-        yield snapshot(step, _block(results))
+        yield snapshot(step, results)
 
 
 def train(image: np.ndarray, config: Config, callback: Callable[[Snapshot], None] | None = None) -> Snapshot:
