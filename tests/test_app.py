@@ -1,0 +1,133 @@
+"""The app: its handler as a plain generator, the served app through gradio_client, and a real browser."""
+
+import json
+import pathlib
+import shutil
+import socket
+
+import gradio as gr
+import numpy as np
+import pytest
+from gradio_client import Client, handle_file
+
+import app
+
+CAT = str(app.ASSETS / "cat.png")
+# image, mappings, log10 σ, more specs, size, iters, lr, paper lr, depth, width, features, seed
+TINY = dict(selected=["none", "custom"], sigma_log10=0.3, extra="", size=64, iters=50, lr=1e-2, paper_lr=False,
+            depth=3, width=32, features=16, seed=0)
+
+
+def args(**changes):
+    return list({**TINY, **changes}.values())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH)
+    yield f"http://127.0.0.1:{port}/"
+    app.demo.close()
+
+
+# --- The handler, called directly -------------------------------------------------------------------------------
+
+
+def test_handler_streams_snapshots_then_downloads():
+    updates = list(app.train_run(CAT, *args()))
+    assert len(updates) >= 2
+    first, last = updates[0], updates[-1]
+    assert "step 0 / 50" in first[0] and "compiling" in first[0]
+    assert "step 50 / 50" in last[0] and "Done" in last[0]
+    gallery = last[1]
+    assert [caption.split(" · ")[0] for _, caption in gallery] == ["none", "gauss:2", "ground truth"]
+    assert gallery[0][0].shape == (64, 64, 3) and gallery[0][0].dtype == np.uint8
+    assert not np.array_equal(first[1][1][0], last[1][1][0])  # the reconstruction changed
+    train_fig, test_fig = last[2], last[3]
+    assert [t.name for t in test_fig.data][:2] == ["none", "gauss:2"]
+    assert first[4] is None and {pathlib.Path(f).name for f in last[4]} == {
+        "training.mp4", "comparison.png", "metrics.json", "metrics.csv"}
+
+
+def test_handler_refuses_bad_settings_with_a_sentence():
+    with pytest.raises(gr.Error, match="Pick an example or upload an image"):
+        next(app.train_run(None, *args()))
+    with pytest.raises(gr.Error, match="at least one mapping"):
+        next(app.train_run(CAT, *args(selected=[])))
+    with pytest.raises(gr.Error, match="iters must be between 1 and"):
+        next(app.train_run(CAT, *args(iters=0)))
+    with pytest.raises(gr.Error, match="Learning rate must be"):
+        next(app.train_run(CAT, *args(lr=float("nan"))))
+    with pytest.raises(gr.Error, match="Unknown mapping 'fourier'"):
+        next(app.train_run(CAT, *args(extra="fourier")))
+
+
+def test_custom_sigma_and_posenc_follow_the_page():
+    assert app.resolve_specs(["custom", "posenc"], 0.4, "gauss:7", 128) == ("gauss:2.5", "posenc:4", "gauss:7")
+    assert app.resolve_specs(["posenc"], 0, "", 512) == ("posenc:6",)
+    config = app.make_config(["none", "basic", "gauss:10"], 0, "", 128, 100, 1e-3, True, 4, 64, 64, 0)
+    assert config.mappings == ("none@0.01", "basic@0.01", "gauss:10")
+
+
+def test_plan_estimates_seconds_and_warns_about_overfitting():
+    text = app.describe_plan(["none", "gauss:10"], 0, "", 128, 500, 1e-3, False, 4, 128, 128, 0)
+    assert "2 mapping(s)" in text and "about" in text and "overfit" in text
+    assert "⚠️" in app.describe_plan([], 0, "", 128, 500, 1e-3, False, 4, 128, 128, 0)
+
+
+def test_stop_flag_ends_the_run_and_still_offers_downloads():
+    request = type("Request", (), {"session_hash": "test-stop"})()
+    run = app.train_run(CAT, *args(iters=5000), request=request)
+    first = next(run)
+    assert "step 0" in first[0]
+    app.stop(request)
+    updates = list(run)
+    assert "Stopped at step" in updates[-1][0]
+    assert len(updates[-1][4]) == 4
+
+
+# --- The served app, through gradio_client --------------------------------------------------------------------
+
+
+def test_client_streams_updates_then_downloads(server, tmp_path):
+    client = Client(server, verbose=False, download_files=str(tmp_path))
+    job = client.submit(handle_file(CAT), *args(iters=150), api_name="/train")
+    updates = list(job)
+    assert len(updates) >= 2
+    statuses = [u[0] for u in updates]
+    assert "compiling" in statuses[0] and "Done" in statuses[-1]
+    files = updates[-1][4]
+    names = sorted(pathlib.Path(f).name for f in files)
+    assert names == ["comparison.png", "metrics.csv", "metrics.json", "training.mp4"]
+    metrics = json.loads(pathlib.Path(next(f for f in files if f.endswith(".json"))).read_text())
+    assert list(metrics["mappings"]) == ["none", "gauss:2"]
+    assert metrics["mappings"]["gauss:2"]["final_test_psnr"] > metrics["mappings"]["none"]["final_test_psnr"]
+
+
+@pytest.mark.parametrize("upload,words", [
+    ("CREDITS.md", "not an image"),
+    ("empty.png", "empty"),
+])
+def test_client_gets_a_clear_message_for_bad_files(server, tmp_path, upload, words):
+    path = tmp_path / upload
+    if upload == "CREDITS.md":
+        shutil.copy(app.ASSETS / "CREDITS.md", path)
+    else:
+        path.write_bytes(b"")
+    client = Client(server, verbose=False)
+    with pytest.raises(Exception, match=words):
+        client.predict(handle_file(str(path)), *args(), api_name="/train")
+
+
+def test_client_gets_a_clear_message_for_bad_numbers(server):
+    client = Client(server, verbose=False)
+    with pytest.raises(Exception, match="iters must be a whole number"):
+        client.predict(handle_file(CAT), *args(iters=30.5), api_name="/train")
+    # The server is still serving.
+    assert len(client.predict(handle_file(CAT), *args(iters=25), api_name="/train")[4]) == 4
