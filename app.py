@@ -50,18 +50,16 @@ SIZES = [64, 96, 128, 192, 256, 384, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
 
-class ImageInput(gr.Image):
+def image_input(**kwargs) -> gr.Image:
     """An image box (upload, drag and drop, paste) that hands the handler the uploaded file unopened.
 
-    gr.Image decodes uploads with PIL before any handler runs, so a broken file fails inside Gradio with a
-    generic error. Here `ffn.data` decodes it and says what is wrong.
+    gr.Image decodes uploads with PIL before any handler runs, so a broken file would fail inside Gradio
+    with a generic error; here `ffn.data` decodes it and says what is wrong. (Overridden on the instance:
+    a subclass of a Gradio component makes Gradio write a .pyi file beside this one.)
     """
-
-    def get_block_name(self) -> str:
-        return "image"  # the same front end as gr.Image
-
-    def preprocess(self, payload):
-        return None if payload is None else payload.path
+    box = gr.Image(type="filepath", **kwargs)
+    box.preprocess = lambda payload: None if payload is None else payload.path
+    return box
 
 
 # --- What the page sends, checked and turned into a Config ------------------------------------------------------
@@ -298,7 +296,7 @@ def build() -> gr.Blocks:
         gr.Markdown(INTRO)
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=320):
-                image = ImageInput(label="Image (upload, drop or paste)", type="filepath", sources=["upload", "clipboard"],
+                image = image_input(label="Image (upload, drop or paste)", sources=["upload", "clipboard"],
                                    height=240, elem_id="image-input", format="png")
                 gr.Examples(examples=[[str(p)] for p in EXAMPLES], inputs=[image], label="Examples: click one",
                             examples_per_page=len(EXAMPLES))
