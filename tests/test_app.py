@@ -131,3 +131,15 @@ def test_client_gets_a_clear_message_for_bad_numbers(server):
         client.predict(handle_file(CAT), *args(iters=30.5), api_name="/train")
     # The server is still serving.
     assert len(client.predict(handle_file(CAT), *args(iters=25), api_name="/train")[4]) == 4
+
+
+def test_readme_api_example_runs(server, monkeypatch, capsys):
+    """The gradio_client example in README.md works as written (pointed at this test's server)."""
+    readme = (app.ROOT / "README.md").read_text()
+    section = readme[readme.index("### API"):]
+    code = section[section.index("```python") + len("```python"):section.index("```", section.index("```python") + 9)]
+    assert 'Client("http://127.0.0.1:7860/")' in code
+    monkeypatch.chdir(app.ROOT)
+    exec(compile(code.replace("http://127.0.0.1:7860/", server), "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "step 100 / 100" in printed and "metrics.json" in printed
