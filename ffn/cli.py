@@ -1,15 +1,17 @@
 """`python -m ffn IMAGE ...`: the paper's image-regression experiment without a browser.
 
 Trains every mapping on one image, shows a progress bar, prints a table of final PSNRs and writes
-metrics.json, metrics.csv, a PNG per mapping, ground_truth.png, comparison.png, psnr.html and training.mp4.
+metrics.json, metrics.csv, a PNG per mapping, ground_truth.png, comparison.png, psnr.html, training.mp4,
+spectra.html (radial power spectra) and spectra.png (log spectra); with --sweep also sweep.json and sweep.html.
 """
 
 import argparse
+import json
 import math
 import pathlib
 import sys
 
-from ffn.config import PAPER, Config
+from ffn.config import MODELS, PAPER, Config
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,6 +33,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--features", type=int, default=PAPER.features, help="mapping size m (Fourier features give 2m inputs)")
     p.add_argument("--every", type=int, default=PAPER.every, help="steps between snapshots")
     p.add_argument("--seed", type=int, default=PAPER.seed, help="random seed (B and initial weights)")
+    p.add_argument("--model", choices=MODELS, default=PAPER.model, help="network: the paper's ReLU MLP or SIREN")
+    p.add_argument("--w0", type=float, default=PAPER.w0, help="SIREN's frequency factor ω0")
+    p.add_argument("--sweep", nargs=3, type=float, default=None, metavar=("SIGMA_MIN", "SIGMA_MAX", "N"),
+                   help="train N log-spaced gauss:SIGMA from SIGMA_MIN to SIGMA_MAX instead of --mappings, and "
+                        "write sweep.json and sweep.html")
     p.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default: runs/IMAGE-SIZEpx)")
     p.add_argument("--no-video", action="store_true", help="skip training.mp4")
     return p.parse_args(argv)
@@ -49,11 +56,15 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from tqdm import tqdm  # the imports below take a second or two: after the arguments are known to parse
 
-    from ffn import data, mappings, report, train
+    from ffn import data, mappings, report, sweep, train
 
     try:
-        config = Config(mappings=tuple(args.mappings), size=args.size, iters=args.iters, lr=args.lr, depth=args.depth,
-                        width=args.width, features=args.features, every=args.every, seed=args.seed)
+        specs = tuple(args.mappings) if args.sweep is None else ("none",)  # a sweep replaces them below
+        config = Config(mappings=specs, size=args.size, iters=args.iters, lr=args.lr, depth=args.depth,
+                        width=args.width, features=args.features, every=args.every, seed=args.seed,
+                        model=args.model, w0=args.w0)
+        if args.sweep is not None:
+            config = sweep.sweep_config(config, *args.sweep)
         image = data.load_image(args.image, config.size)
     except ValueError as e:  # ImageError is a ValueError too
         print(f"python -m ffn: error: {e}", file=sys.stderr)
@@ -78,5 +89,38 @@ def main(argv=None) -> int:
     print(f"compile {last.compile_seconds:.1f} s, train {last.train_seconds:.1f} s, "
           f"{last.step / last.train_seconds:.2f} steps/s ({len(config.mappings)} mappings per step)")
     paths = report.write_outputs(out, history, video_file=not args.no_video)
+    paths.update(write_spectra(out, history))
+    if args.sweep is not None:
+        summary = sweep.summarise_sweep(last)
+        paths.update(write_sweep(out, summary))
+        best = summary["best_sigma"]
+        print(f"best σ {best:g}" if best is not None else "best σ: none (every network diverged)")
     print(f"wrote {len(paths)} files to {out}/")
     return 0
+
+
+def write_spectra(out: pathlib.Path, history) -> dict[str, pathlib.Path]:
+    """spectra.html (radial power of every reconstruction and the ground truth) and spectra.png (log spectra)."""
+    from PIL import Image
+
+    from ffn import analysis, images, views
+
+    last = history.last
+    paths = {"spectra.html": out / "spectra.html", "spectra.png": out / "spectra.png"}
+    views.radial_power_figure(last.images, history.ground_truth, colors=history.colors, height=480).write_html(
+        paths["spectra.html"], include_plotlyjs=True)
+    tiles = [(s, analysis.log_spectrum(last.images[s])) for s in history.config.mappings]
+    tiles.append((analysis.GROUND_TRUTH, analysis.log_spectrum(history.ground_truth)))
+    grid = images.tile_grid(tiles, title=f"log |FFT| · {history.name} · step {last.step}")
+    Image.fromarray(grid).save(paths["spectra.png"])
+    return paths
+
+
+def write_sweep(out: pathlib.Path, summary: dict) -> dict[str, pathlib.Path]:
+    """sweep.json (the summary of `ffn.sweep.summarise_sweep`) and sweep.html (PSNR against σ)."""
+    from ffn import views
+
+    paths = {"sweep.json": out / "sweep.json", "sweep.html": out / "sweep.html"}
+    paths["sweep.json"].write_text(json.dumps(summary, indent=1, allow_nan=False))
+    views.sweep_figure(summary, height=480).write_html(paths["sweep.html"], include_plotlyjs=True)
+    return paths

@@ -1,4 +1,11 @@
-"""The coordinate MLP: encoded (x, y) in, RGB out. It knows nothing about training."""
+"""The coordinate networks: encoded (x, y) in, RGB out. They know nothing about training.
+
+`MLP` is the paper's ReLU network; `Siren` is the sine-activated network of Sitzmann et al. (NeurIPS 2020,
+"Implicit Neural Representations with Periodic Activation Functions"), the other common way to fit high
+frequencies, usually fed the raw coordinates (the `none` mapping).
+"""
+
+import math
 
 import flax.linen as nn
 import jax
@@ -29,11 +36,56 @@ class MLP(nn.Module):
         return 2 * sum(a * b for a, b in zip(dims[:-1], dims[1:]))
 
 
+def _uniform(limit: float):
+    """An initializer drawing U(-limit, limit)."""
+
+    def init(key, shape, dtype=jnp.float32):
+        return jax.random.uniform(key, shape, dtype, -limit, limit)
+
+    return init
+
+
+class Siren(nn.Module):
+    """`depth` Dense layers: depth-1 sine layers sin(w0·(Wx + b)) of `width`, then a linear Dense(3).
+
+    Initialisation as in the SIREN paper's code: the first layer's W ~ U(-1/in, 1/in), every later W ~
+    U(-√(6/in)/w0, √(6/in)/w0) (so w0·W has unit-variance pre-activations), biases U(-1/√in, 1/√in)
+    (its framework's Dense default). The output is 0.5 + 0.5·(linear output): SIREN fits targets in
+    [-1, 1] with a linear last layer, and this is that same network for our [0, 1] targets (the 0.5 only
+    scales the loss, which Adam ignores). The result is then clipped to [0, 1] with a straight-through
+    gradient, so the trainer's PSNR and uint8 pictures see displayable values while an overshoot still
+    gets a gradient back towards its target.
+    """
+
+    depth: int = 4
+    width: int = 256
+    w0: float = 30.0
+
+    @nn.compact
+    def __call__(self, x):  # (..., C) encoded coordinates -> (..., 3) RGB in [0, 1]
+        for i in range(self.depth - 1):
+            fan_in = x.shape[-1]
+            limit = 1.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in) / self.w0
+            dense = nn.Dense(self.width, kernel_init=_uniform(limit), bias_init=_uniform(1.0 / math.sqrt(fan_in)))
+            x = jnp.sin(self.w0 * dense(x))
+        fan_in = x.shape[-1]
+        x = nn.Dense(3, kernel_init=_uniform(math.sqrt(6.0 / fan_in) / self.w0),
+                     bias_init=_uniform(1.0 / math.sqrt(fan_in)))(x)
+        y = 0.5 + 0.5 * x
+        return y + jax.lax.stop_gradient(jnp.clip(y, 0.0, 1.0) - y)  # clipped forward, identity backward
+
+    def flops_per_point(self, in_features: int) -> int:
+        """Multiply-adds x2 of one forward pass for one input point (as `MLP.flops_per_point`)."""
+        return MLP(self.depth, self.width).flops_per_point(in_features)
+
+
 def count_params(params) -> int:
     """Number of scalars in a parameter pytree."""
     return sum(int(jnp.size(p)) for p in jax.tree.leaves(params))
 
 
 def make_model(config) -> nn.Module:
-    """The network a config asks for."""
+    """The network a config asks for: its `model` family ("relu" or "siren") at its depth and width."""
+    if getattr(config, "model", "relu") == "siren":
+        return Siren(depth=config.depth, width=config.width, w0=config.w0)
     return MLP(depth=config.depth, width=config.width)

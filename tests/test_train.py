@@ -20,7 +20,8 @@ def image():
     return np.stack([0.5 + 0.4 * np.sin(2 * np.pi * x), 0.5 + 0.4 * np.cos(4 * np.pi * y), x * y], -1).astype(np.float32)
 
 
-def test_snapshots_come_at_step_zero_and_every_chunk(image):
+def test_snapshots_come_at_step_zero_and_every_chunk(image, monkeypatch):
+    monkeypatch.setattr(train, "_COMPILED", {})  # compile afresh, whatever earlier tests compiled
     snaps = list(train.run(image, TINY.replace(iters=12, every=5)))
     assert [s.step for s in snaps] == [0, 5, 10, 12]  # the last chunk is shorter
     last = snaps[-1]

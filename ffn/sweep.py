@@ -1,0 +1,80 @@
+"""The σ sweep: Gaussian Fourier features at log-spaced scales, trained together, and the best σ.
+
+Every gauss:σ of a run is σ times one shared N(0, 1) draw and has the same encoding width, so the trainer
+trains the whole sweep as one batch of networks (one compiled program) and each result equals that σ
+trained alone. This is the paper's recipe for choosing σ (its Figure 4 / Table 1 grid searches).
+"""
+
+import math
+import numbers
+
+import numpy as np
+
+from ffn import mappings
+from ffn.config import MAX_MAPPINGS, Config
+
+MIN_POINTS = 2
+
+
+def check_sweep(sigma_min, sigma_max, n) -> tuple[float, float, int]:
+    """Validates a sweep's range and count; returns (σ_min, σ_max, n) or raises ValueError with a reason."""
+    for name, value in (("sigma_min", sigma_min), ("sigma_max", sigma_max)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+            raise ValueError(f"The sweep's {name} must be a positive finite number (got {value!r}).")
+    if not sigma_min < sigma_max:
+        raise ValueError(f"The sweep's sigma_min must be below its sigma_max (got {sigma_min:g} and {sigma_max:g}).")
+    top = mappings.MAX_SCALE["gauss"]
+    if sigma_max > top:
+        raise ValueError(f"The sweep's sigma_max must be at most {top:g} (got {sigma_max:g}).")
+    if isinstance(n, bool) or not isinstance(n, numbers.Real) or not math.isfinite(n) or n != int(n) \
+            or not MIN_POINTS <= n <= MAX_MAPPINGS:
+        raise ValueError(f"The sweep's number of scales must be a whole number from {MIN_POINTS} to {MAX_MAPPINGS} (got {n!r}).")
+    return float(sigma_min), float(sigma_max), int(n)
+
+
+def sweep_sigmas(sigma_min: float, sigma_max: float, n: int) -> tuple[float, ...]:
+    """n log-spaced σ from σ_min to σ_max, each rounded to 3 significant digits, duplicates dropped (ascending).
+
+    Raises ValueError when the range is so narrow that fewer than two distinct values remain.
+    """
+    sigma_min, sigma_max, n = check_sweep(sigma_min, sigma_max, n)
+    sigmas = []
+    for s in np.geomspace(sigma_min, sigma_max, n):
+        s = float(f"{s:.3g}")
+        if s not in sigmas:
+            sigmas.append(s)
+    if len(sigmas) < MIN_POINTS:
+        raise ValueError(f"σ from {sigma_min:g} to {sigma_max:g} gives only one scale at 3 significant digits; widen the range.")
+    return tuple(sigmas)
+
+
+def sweep_config(base: Config, sigma_min: float, sigma_max: float, n: int) -> Config:
+    """`base` with its mappings replaced by gauss:σ for every σ of `sweep_sigmas` (all at base's lr)."""
+    return base.replace(mappings=tuple(f"gauss:{s:g}" for s in sweep_sigmas(sigma_min, sigma_max, n)))
+
+
+def _finite(value: float):
+    """JSON has no NaN: a diverged value becomes None."""
+    return float(value) if math.isfinite(value) else None
+
+
+def summarise_sweep(snapshot) -> dict:
+    """A sweep's outcome from its final snapshot, JSON-ready, one entry per gauss spec in ascending σ.
+
+    Returns {"sigmas": [σ, ...], "final_train_psnr": [dB, ...], "final_test_psnr": [dB, ...],
+    "best_sigma": σ with the highest final test PSNR}; a diverged network's PSNR is None and never best,
+    and best_sigma is None if every network diverged. Other mappings in the run are ignored.
+    """
+    rows = sorted((mappings.parse(spec).scale, spec) for spec in snapshot.test_psnr
+                  if mappings.parse(spec).kind == "gauss")
+    if not rows:
+        raise ValueError("This run has no gauss:σ mapping to summarise.")
+    test = [_finite(snapshot.test_psnr[spec]) for _, spec in rows]
+    finite = [i for i, v in enumerate(test) if v is not None]
+    best = max(finite, key=lambda i: test[i]) if finite else None
+    return {
+        "sigmas": [sigma for sigma, _ in rows],
+        "final_train_psnr": [_finite(snapshot.train_psnr[spec]) for _, spec in rows],
+        "final_test_psnr": test,
+        "best_sigma": rows[best][0] if best is not None else None,
+    }
