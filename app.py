@@ -6,18 +6,21 @@ streams the trainer's snapshots back. Run `python app.py` (see `--help`), or imp
 
 import argparse
 import math
+import numbers
 import os
 import pathlib
 import shutil
 import tempfile
 import threading
 import time
+from typing import NamedTuple
 
 import gradio as gr
 import numpy as np
 
+from ffn import analysis, images, paper, report, sweep, train, views
 from ffn import config as configs
-from ffn import cost, data, mappings, report, train
+from ffn import cost, data, mappings
 
 ROOT = pathlib.Path(__file__).resolve().parent
 ASSETS = ROOT / "assets"
@@ -48,6 +51,16 @@ CHOICES = [
 ]
 SIZES = [64, 96, 128, 192, 256, 384, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
+CHOICE_VALUES = [spec for _, spec in CHOICES]
+# The page's other limits. An API caller is held to the same ones (gradio_client skips the widgets).
+SIGMA_LOG10 = (-1.0, 2.5)  # the custom-σ slider, log₁₀ scale
+MAX_ITERS = 5000
+DEPTHS = (2, 8)
+WIDTHS = [32, 64, 128, 256, 512]
+FEATURES = [16, 32, 64, 128, 256, 512]
+MAX_SEED = configs.LIMITS["seed"][1]
+MAX_EXTRA = 400  # characters of "More mappings"
+MAX_RUN_GB = float(os.environ.get("FFN_MAX_RUN_GB", 8))  # estimated memory of one run (cost.memory_bytes) at most
 
 
 def image_input(**kwargs) -> gr.Image:
@@ -76,18 +89,24 @@ def resolve_specs(selected, sigma_log10, extra, size) -> tuple[str, ...]:
         selected = []
     if isinstance(selected, str):
         selected = [selected]
-    if not isinstance(selected, (list, tuple)):
-        raise ValueError("Mappings must be a list of choices such as ['none', 'gauss:10'].")
+    if not isinstance(selected, (list, tuple)) or len(selected) > len(CHOICES):
+        raise ValueError(f"selected (the mappings to compare) must be a list of choices such as ['none', 'gauss:10'] "
+                         f"(got {_shown(selected)}).")
+    sigma = custom_sigma(_real(sigma_log10, "sigma_log10 (custom σ, log₁₀ scale)", *SIGMA_LOG10))
     specs = []
     for choice in selected:
+        if not isinstance(choice, str) or choice not in CHOICE_VALUES:
+            raise ValueError(f"selected: {_shown(choice)} is not one of {', '.join(CHOICE_VALUES)}; "
+                             "other mappings go in extra, e.g. 'gauss:7 posenc:5'.")
         if choice == "custom":
-            specs.append(f"gauss:{custom_sigma(_number(sigma_log10, 'Custom σ (log₁₀)', -2, 3)):g}")
+            specs.append(f"gauss:{sigma:g}")
         elif choice == "posenc":
             specs.append(f"posenc:{posenc_scale(size):g}")
         else:
             specs.append(choice)
-    if extra is not None and not isinstance(extra, str):
-        raise ValueError("More mappings must be text, e.g. 'gauss:7 none@1e-2'.")
+    if extra is not None and not isinstance(extra, str) or len(extra or "") > MAX_EXTRA:
+        raise ValueError(f"extra (more mappings) must be text of at most {MAX_EXTRA} characters, e.g. "
+                         f"'gauss:7 none@1e-2' (got {_shown(extra)}).")
     specs += (extra or "").replace(",", " ").split()
     if not specs:
         raise ValueError("Choose at least one mapping to train.")
@@ -99,18 +118,66 @@ def custom_sigma(sigma_log10: float) -> float:
     return float(f"{10 ** sigma_log10:.2g}")
 
 
-def _number(value, name, low, high) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number between {low:g} and {high:g} (got {value!r}).")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low:g} and {high:g} (got {value:g}).")
+# What arrives is what was sent: the train and sweep events skip Gradio's preprocessing (see `build`), since a
+# script can send anything (strings, lists, None, NaN, 10**400) and Gradio's own checks then fail with a bare
+# "error". So each value is checked here, type first, against what the page's widgets allow.
+
+
+def _shown(value) -> str:
+    """A short repr of a refused value, for the message."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return "a huge number"
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def _real(value, name, low, high) -> float:
+    """A number (not a bool) in [low, high]; NaN and infinities fail the range test."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
+        raise ValueError(f"{name} must be a number between {low:g} and {high:g} (got {_shown(value)}).")
     return float(value)
 
 
-def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed) -> configs.Config:
-    """A checked Config from the page's values (ValueError with a sentence when one is wrong)."""
-    size = data.check_size(size)
+def _number(value, name, low, high) -> float:  # the older name, kept for callers elsewhere
+    return _real(value, name, low, high)
+
+
+def _whole(value, name, low, high) -> int:
+    """A whole number in [low, high]; whole floats (3.0) pass, as sliders send them."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be a whole number between {low} and {high} (got {_shown(value)}).")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high} (got {_shown(value)}).")
+    return int(value)
+
+
+def _choice(value, name, allowed, unit="") -> int:
+    """One of the page's numeric choices (64.0 counts as 64)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}{unit} (got {_shown(value)}).")
+    return int(value)
+
+
+def check_memory(config: configs.Config) -> configs.Config:
+    """Refuses a run whose estimated memory is past MAX_RUN_GB: one such run would take the server down."""
+    needed = cost.memory_bytes(config) / 1e9
+    if needed > MAX_RUN_GB:
+        raise ValueError(f"This run would need about {needed:.0f} GB of memory and this server allows "
+                         f"{MAX_RUN_GB:g} GB per run: use fewer mappings, a smaller image, fewer features or a "
+                         "smaller network.")
+    return config
+
+
+def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
+                model="relu", w0=30.0) -> configs.Config:
+    """A checked Config from the page's values as sent (ValueError with a sentence when one is wrong)."""
+    size = _choice(size, "size (resolution)", SIZES, " px")
     specs = resolve_specs(selected, sigma_log10, extra, size)
+    if paper_lr is not None and not isinstance(paper_lr, bool):
+        raise ValueError(f"paper_lr (the paper's lr for none/basic) must be true or false (got {_shown(paper_lr)}).")
     if paper_lr:  # the paper's 1e-2 for `none` and `basic` on natural images, unless a spec has its own
         specs = tuple(f"{s}@0.01" if s in ("none", "basic") else s for s in specs)
     if isinstance(lr, str):  # the learning-rate box also takes typed values
@@ -118,9 +185,15 @@ def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, 
             lr = float(lr)
         except ValueError:
             raise ValueError(f"Learning rate must be a number such as 0.001 (got '{lr[:20]}').") from None
-    lr = _number(lr, "Learning rate", 1e-6, 1)
-    return configs.Config(mappings=specs, size=size, iters=iters, lr=lr, depth=depth, width=width,
-                          features=features, seed=seed, every=QUICK.every)
+    lr = _real(lr, "Learning rate", 1e-6, 1)
+    if model not in configs.MODELS:
+        raise ValueError(f"model must be one of {', '.join(configs.MODELS)} (got {_shown(model)}).")
+    config = configs.Config(mappings=specs, size=size, iters=_whole(iters, "iters", 1, MAX_ITERS), lr=lr,
+                            depth=_whole(depth, "depth", *DEPTHS), width=_choice(width, "width", WIDTHS),
+                            features=_choice(features, "features (mapping size m)", FEATURES),
+                            seed=_whole(seed, "seed", 0, MAX_SEED), every=QUICK.every, model=model,
+                            w0=_real(w0, "w0 (SIREN's ω₀)", *configs.W0_LIMITS))
+    return check_memory(config)
 
 
 # --- Cost and advice, shown before a run --------------------------------------------------------------------------
@@ -200,10 +273,14 @@ def status(snap: train.Snapshot, rate: float | None, note: str = "") -> str:
 
 
 def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
-              request: gr.Request = None):
-    """Streams (status, gallery, train plot, test plot, downloads, video) while every mapping trains."""
+              model="relu", w0=30.0, request: gr.Request = None):
+    """Streams (status, gallery, train plot, test plot, downloads, video, result) while every mapping trains.
+
+    `result` (a gr.State, not part of the API) keeps the finished run for the views below the curves.
+    """
     try:
-        config = make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed)
+        config = make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
+                             model, w0)
         if image_path is None:
             raise ValueError("Pick an example or upload an image first.")
         image = data.load_image(image_path, config.size)
@@ -228,7 +305,7 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
             if snap.done or now - last_yield >= 1 / UPDATES_PER_SECOND:
                 last_yield = now
                 if not snap.done:
-                    yield (status(snap, rate), gallery(history, snap), *history.figures(), None, None)
+                    yield (status(snap, rate), gallery(history, snap), *history.figures(), None, None, gr.skip())
     finally:
         run.close()  # a closed page or a Stop: no more chunks run
     if rate:
@@ -239,9 +316,136 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
         files = [str(paths[k]) for k in ("training.mp4", "comparison.png", "metrics.json", "metrics.csv")]
         snap = history.last
         yield (status(snap, rate, note or "Done."), gallery(history, snap), *history.figures(), files,
-               str(paths["training.mp4"]))
+               str(paths["training.mp4"]), Result(config, history.ground_truth, snap, history.colors))
     finally:
         shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
+
+
+class Result(NamedTuple):
+    """A finished (or stopped) run, kept per visitor in a gr.State for the views below the curves."""
+
+    config: configs.Config
+    truth: np.ndarray  # (R, R, 3) uint8 ground truth
+    snapshot: train.Snapshot  # the last one: pictures, PSNRs, weights and B of every mapping
+    colors: dict  # spec -> colour, as in the PSNR curves
+
+
+NO_RUN = "Train first: these views show the run you just trained."
+
+
+def _need(result: Result | None) -> Result:
+    if result is None:
+        raise gr.Error(NO_RUN, print_exception=False)
+    return result
+
+
+def show_views(result: Result | None, row):
+    """Every cheap view of a finished run: spectra, row slice, error maps, kernels, the paper's table."""
+    if result is None:
+        return (None,) * 6 + (gr.update(), gr.update(), gr.update())
+    snap, truth, colors = result.snapshot, result.truth, result.colors
+    specs = list(result.config.mappings)
+    spectra = [(s, analysis.log_spectrum(snap.images[s])) for s in specs] + [("ground truth", analysis.log_spectrum(truth))]
+    errors, vmax = analysis.error_maps(snap.images, truth)
+    mean_error = {s: 255 * np.abs(analysis.as_float(snap.images[s]) - analysis.as_float(truth)).mean() for s in specs}
+    error_tiles = images.tile_grid([(f"{s} · mean {mean_error[s]:.1f}/255", errors[s]) for s in specs],
+                                   title=f"|reconstruction − ground truth|: dark 0, yellow {vmax * 255:.0f}/255 or more")
+    choices = gr.update(choices=specs, value=specs[-1])
+    return (images.tile_grid(spectra, title="log |FFT|: low frequencies in the centre"),
+            views.radial_power_figure(snap.images, truth, colors),
+            row_figure(result, row),
+            error_tiles,
+            views.kernel_slices_figure(snap.bases, colors),
+            paper_table(result),
+            gr.update(maximum=result.config.size - 1, value=min(int(row), result.config.size - 1)),
+            choices, choices)
+
+
+def row_figure(result: Result | None, row):
+    if result is None:
+        return None
+    row = int(min(max(0, row), result.config.size - 1))
+    return views.row_slice_figure(result.snapshot.images, result.truth, row, result.colors)
+
+
+def paper_table(result: Result) -> str:
+    """Markdown: this run's final PSNRs beside the paper's Table 1 (clearly the paper's)."""
+    snap = result.snapshot
+    lines = ["| mapping | your train PSNR | your test PSNR | paper, natural images | paper, text images |",
+             "|---|---:|---:|---:|---:|"]
+    for spec in result.config.mappings:
+        kind = mappings.parse(spec).kind
+        ref = [f"{paper.TABLE1_PSNR[d][kind]:.2f}" for d in ("natural", "text")]
+        mine = [f"{v:.2f}" if math.isfinite(v) else "diverged" for v in (snap.train_psnr[spec], snap.test_psnr[spec])]
+        lines.append(f"| {spec} | {mine[0]} | {mine[1]} | {ref[0]} | {ref[1]} |")
+    c = result.config
+    return ("\n".join(lines) + f"\n\nYour run: {c.size} px, {snap.step} steps, {c.depth}×{c.width} {c.model}, "
+            f"{c.features} features. The paper's numbers are test PSNRs (dB) from Tancik et al. 2020, Table 1: "
+            "512 px, 2000 steps, 4×256 ReLU MLP, 256 features, averaged over its datasets of natural and text "
+            "images, with σ tuned per dataset (10 and 14). Use the *Paper protocol* buttons to train that setting.")
+
+
+def zoom_view(result: Result | None, spec, factor):
+    """A mapping's network rendered at factor× resolution, beside a bicubic upscale of its training pixels."""
+    result = _need(result)
+    try:
+        factor = int(factor)
+        zoomed = analysis.zoom(result.config, result.snapshot, spec, factor)
+    except (TypeError, ValueError) as e:
+        raise gr.Error(str(e), print_exception=False) from None
+    bicubic = analysis.bicubic_from_training_pixels(result.truth, factor)
+    return images.tile_grid([(f"{spec}: the network at {zoomed.shape[0]} px", zoomed),
+                             (f"bicubic from the {result.config.size // 2} px training pixels", bicubic)], min_tile=1)
+
+
+def kernel_view(result: Result | None, spec, trained):
+    """The mapping's own kernel and the network's empirical NTK around the centre pixel, as heatmaps."""
+    result = _need(result)
+    if spec not in result.snapshot.params:
+        raise gr.Error(f"This run has no mapping '{spec}'.", print_exception=False)
+    ntk = analysis.ntk_map(result.config, result.snapshot, spec, n=48, trained=trained)
+    return (views.kernel_heatmap_figure(result.snapshot.bases[spec], spec),
+            views.ntk_heatmap_figure(ntk, spec, trained=trained))
+
+
+def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
+              w0=30.0, request: gr.Request = None):
+    """Trains one Gaussian mapping at n log-spaced σ in one batched run; streams (status, chart, best σ)."""
+    try:
+        sigma_min, sigma_max, n = sweep.check_sweep(sigma_min, sigma_max, n)
+        base = make_config(["none"], 0, "", size, iters, lr, False, depth, width, features, seed, model, w0)
+        config = sweep.sweep_config(base, sigma_min, sigma_max, n)
+        if image_path is None:
+            raise ValueError("Pick an example or upload an image first.")
+        image = data.load_image(image_path, config.size)
+    except ValueError as e:
+        raise gr.Error(str(e), print_exception=False) from None
+    flag = _stop_flag(request)
+    flag.clear()
+    run, last_yield, summary = train.run(image, config), 0.0, None
+    try:
+        for snap in run:
+            summary = sweep.summarise_sweep(snap)
+            if flag.is_set():
+                break
+            if time.perf_counter() - last_yield >= 1 / UPDATES_PER_SECOND and not snap.done:
+                last_yield = time.perf_counter()
+                yield (f"σ sweep: step {snap.step} / {snap.iters}" + (" · compiling…" if snap.step == 0 else ""),
+                       views.sweep_figure(summary), gr.skip())
+    finally:
+        run.close()
+    best = summary["best_sigma"]
+    verdict = f"best σ = **{best:g}** (test PSNR {max(v for v in summary['final_test_psnr'] if v is not None):.2f} dB)" \
+        if best is not None else "every σ diverged: lower the learning rate"
+    yield f"σ sweep done at step {snap.step}: {verdict}", views.sweep_figure(summary), best
+
+
+def use_sigma(best, selected):
+    """Puts the sweep's best σ on the custom-σ slider and ticks "custom"."""
+    if best is None:
+        raise gr.Error("Run a σ sweep first.", print_exception=False)
+    chosen = list(selected or [])
+    return gr.update(value=round(math.log10(best), 2)), gr.update(value=chosen + ["custom"] * ("custom" not in chosen))
 
 
 def _runs_dir() -> pathlib.Path:
@@ -285,6 +489,25 @@ tested on the pixels in between ([1::2, 1::2]). High train PSNR with low test PS
 learning the image. PSNR = −10·log₁₀(MSE) on values in [0, 1]; higher is better.
 """
 
+VIEW_NOTES = {
+    "spectra": "The 2D Fourier transform of each reconstruction (log magnitude; low frequencies in the centre) and "
+               "its power against frequency. Spectral bias made visible: without a mapping the power drops away "
+               "where the ground truth still has detail; a σ that is too large adds power the image does not have.",
+    "row": "One row of pixels (brightness) of every reconstruction and of the ground truth, as in the paper's "
+           "figure: the plain network smooths the edges away, a good mapping follows them.",
+    "errors": "Where each network is wrong: |reconstruction − ground truth| per pixel, all on one colour scale.",
+    "zoom": "The network is a continuous function of (x, y), so it can be rendered at any resolution. Compare it "
+            "with a bicubic upscale of the pixels it was trained on: what has it learned between them?",
+    "kernels": "A Fourier mapping makes the network behave like a kernel regression whose kernel k(Δv) is the "
+               "mean of cos(2π bᵀΔv) over B's rows: a small σ gives a wide kernel (blur), a large σ a narrow one "
+               "(noise between training pixels). The neural tangent kernel (NTK) shows the same for the network "
+               "itself: how much a step on the centre pixel moves every other pixel.",
+    "sweep": "Trains one Gaussian mapping at many σ at once (same image, network and steps as above) and plots the "
+             "final PSNRs against σ: under-fitting on the left, over-fitting on the right, where train and test part.",
+    "paper": "Your final PSNRs beside the paper's Table 1. The paper trains at 512 px for 2000 steps; the buttons "
+             "set that protocol (it takes a long time on a CPU).",
+}
+
 CSS = """
 #recon img { image-rendering: pixelated; }
 #status { min-height: 3.2em; }
@@ -327,6 +550,11 @@ def build() -> gr.Blocks:
                         features = gr.Dropdown([16, 32, 64, 128, 256, 512], value=QUICK.features,
                                                label="Mapping size m (features)")
                         seed = gr.Number(value=0, precision=0, label="Seed", minimum=0)
+                    with gr.Row():
+                        model = gr.Radio([("ReLU MLP (the paper's)", "relu"), ("SIREN (sine activations)", "siren")],
+                                         value="relu", label="Network", elem_id="model",
+                                         info="SIREN is the other standard answer to spectral bias; try it with No mapping")
+                        w0 = gr.Slider(1, 100, value=30, step=1, label="SIREN ω₀", info="its first layer's frequency scale")
             with gr.Column(scale=5):
                 state = gr.Markdown("Pick an image and press **Train**.", elem_id="status")
                 recon = gr.Gallery(label="Reconstructions (test PSNR) and ground truth", columns=4, height="auto",
@@ -339,8 +567,57 @@ def build() -> gr.Blocks:
                     files = gr.File(label="Downloads", file_count="multiple", elem_id="downloads")
                 with gr.Accordion("What am I looking at?", open=False):
                     gr.Markdown(EXPLAIN)
+                gr.Markdown("### Look closer at the run")
+                with gr.Tabs(elem_id="views"):
+                    with gr.Tab("Spectra", elem_id="tab-spectra"):
+                        gr.Markdown(VIEW_NOTES["spectra"])
+                        spectra_img = gr.Image(label="Log spectra", show_label=False, format="png", interactive=False,
+                                               elem_id="spectra")
+                        radial_plot = gr.Plot(show_label=False, elem_id="radial-plot")
+                    with gr.Tab("Row slice", elem_id="tab-row"):
+                        gr.Markdown(VIEW_NOTES["row"])
+                        row = gr.Slider(0, QUICK.size - 1, value=QUICK.size // 2, step=1, label="Row", elem_id="row")
+                        row_plot = gr.Plot(show_label=False, elem_id="row-plot")
+                    with gr.Tab("Error maps", elem_id="tab-errors"):
+                        gr.Markdown(VIEW_NOTES["errors"])
+                        error_img = gr.Image(show_label=False, format="png", interactive=False, elem_id="errors")
+                    with gr.Tab("Zoom", elem_id="tab-zoom"):
+                        gr.Markdown(VIEW_NOTES["zoom"])
+                        with gr.Row():
+                            zoom_spec = gr.Dropdown([], label="Mapping", elem_id="zoom-spec")
+                            zoom_factor = gr.Radio([2, 4], value=2, label="Zoom", elem_id="zoom-factor")
+                            zoom_button = gr.Button("Render", elem_id="zoom-render")
+                        zoom_img = gr.Image(show_label=False, format="png", interactive=False, elem_id="zoom")
+                    with gr.Tab("Kernels", elem_id="tab-kernels"):
+                        gr.Markdown(VIEW_NOTES["kernels"])
+                        kernel_plot = gr.Plot(show_label=False, elem_id="kernel-plot")
+                        with gr.Row():
+                            kernel_spec = gr.Dropdown([], label="Mapping", elem_id="kernel-spec")
+                            trained = gr.Radio([("trained", True), ("untrained", False)], value=True, label="Network")
+                            kernel_button = gr.Button("Show kernel and NTK", elem_id="kernel-render")
+                        with gr.Row():
+                            kernel_map = gr.Plot(show_label=False, elem_id="kernel-map")
+                            ntk_map = gr.Plot(show_label=False, elem_id="ntk-map")
+                    with gr.Tab("σ sweep", elem_id="tab-sweep"):
+                        gr.Markdown(VIEW_NOTES["sweep"])
+                        with gr.Row():
+                            sweep_min = gr.Number(value=0.5, label="σ from", minimum=0)
+                            sweep_max = gr.Number(value=50, label="σ to", minimum=0)
+                            sweep_n = gr.Slider(2, 24, value=12, step=1, label="How many σ")
+                        with gr.Row():
+                            sweep_button = gr.Button("Run σ sweep", variant="primary", elem_id="sweep-run")
+                            use_button = gr.Button("Use the best σ", elem_id="use-sigma")
+                        sweep_status = gr.Markdown(elem_id="sweep-status")
+                        sweep_plot = gr.Plot(show_label=False, elem_id="sweep-plot")
+                    with gr.Tab("Paper's numbers", elem_id="tab-paper"):
+                        gr.Markdown(VIEW_NOTES["paper"])
+                        with gr.Row():
+                            natural = gr.Button("Paper protocol: natural image", size="sm")
+                            text = gr.Button("Paper protocol: text image", size="sm")
+                        table = gr.Markdown(NO_RUN, elem_id="paper-table")
 
-        settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed]
+        result = gr.State(None, time_to_live=3600)  # this visitor's finished run (see Result)
+        settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed, model, w0]
         for control in settings:
             control.change(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private")
         blocks.load(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private")
@@ -357,10 +634,30 @@ def build() -> gr.Blocks:
                     api_visibility="private")
         paper.click(lambda: preset(PAPER, PAPER_CHOICES, 10), None, preset_outputs, queue=False,
                     api_visibility="private")
+        protocol_outputs = preset_outputs + [extra, paper_lr, model]
+        # Table 1's settings: natural images posenc:6, σ=10, lr 1e-2 for none/basic; text posenc:5, σ=14.
+        natural.click(lambda: preset(PAPER, ("none", "basic", "posenc", "custom"), 10) + ["", True, "relu"], None,
+                      protocol_outputs, queue=False, api_visibility="private")
+        text.click(lambda: preset(PAPER, ("none", "basic", "custom"), 14) + ["posenc:5", False, "relu"], None,
+                   protocol_outputs, queue=False, api_visibility="private")
 
         start.click(
-            train_run, [image] + settings, [state, recon, train_plot, test_plot, files, video], api_name="train",
-            concurrency_limit=CONCURRENT_RUNS, concurrency_id="train", show_progress="minimal", show_progress_on=[state])
+            train_run, [image] + settings, [state, recon, train_plot, test_plot, files, video, result], api_name="train",
+            concurrency_limit=CONCURRENT_RUNS, concurrency_id="train", show_progress="minimal", show_progress_on=[state],
+        ).then(show_views, [result, row], [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, row,
+                                            zoom_spec, kernel_spec], api_visibility="private")
+        row.release(row_figure, [result, row], row_plot, queue=False, api_visibility="private")
+        zoom_button.click(zoom_view, [result, zoom_spec, zoom_factor], zoom_img, concurrency_id="train",
+                          api_visibility="private")
+        kernel_button.click(kernel_view, [result, kernel_spec, trained], [kernel_map, ntk_map], concurrency_id="train",
+                            api_visibility="private")
+        best_sigma = gr.State(None)
+        sweep_button.click(
+            sweep_run, [image, sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0],
+            [sweep_status, sweep_plot, best_sigma], api_name="sweep", concurrency_limit=CONCURRENT_RUNS,
+            concurrency_id="train", show_progress="minimal", show_progress_on=[sweep_status])
+        use_button.click(use_sigma, [best_sigma, selected], [sigma, selected], queue=False, api_visibility="private")
+
         halt.click(stop, None, None, queue=False, api_name="stop")
         blocks.unload(forget_session)
     blocks.queue(max_size=MAX_QUEUE, default_concurrency_limit=CONCURRENT_RUNS)

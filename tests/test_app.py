@@ -143,3 +143,60 @@ def test_readme_api_example_runs(server, monkeypatch, capsys):
     exec(compile(code.replace("http://127.0.0.1:7860/", server), "README.md", "exec"), {})
     printed = capsys.readouterr().out
     assert "step 100 / 100" in printed and "metrics.json" in printed
+
+
+# --- The views of a finished run ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def result():
+    """A finished tiny run, as the page keeps it in its gr.State."""
+    return list(app.train_run(CAT, *args(selected=["none", "custom", "posenc"])))[-1][-1]
+
+
+def test_views_of_a_finished_run(result):
+    spectra, radial, row, errors, kernels, table, row_update, zoom_choices, kernel_choices = app.show_views(result, 40)
+    assert spectra.dtype == np.uint8 and spectra.shape[1] > 4 * 64  # four tiles: three mappings and the truth
+    assert [t.name for t in radial.data][:3] == ["none", "gauss:2", "posenc:3"]
+    assert {"none", "gauss:2", "posenc:3", "ground truth"} <= {t.name for t in row.data} and len(row.data[0].y) == 64
+    assert errors.dtype == np.uint8
+    assert {t.name for t in kernels.data} == {"gauss:2", "posenc:3"}  # `none` has no stationary kernel
+    assert "| gauss:2 |" in table and "25.57" in table and "Table 1" in table
+    assert row_update["maximum"] == 63 and zoom_choices["choices"] == ["none", "gauss:2", "posenc:3"]
+
+
+def test_zoom_renders_the_network_finer_than_it_was_trained(result):
+    picture = app.zoom_view(result, "gauss:2", 2)
+    assert picture.shape[1] >= 2 * 128 and picture.dtype == np.uint8
+    with pytest.raises(gr.Error, match="no mapping 'gauss:9'"):
+        app.zoom_view(result, "gauss:9", 2)
+
+
+def test_kernel_and_ntk_heatmaps(result):
+    kernel, ntk = app.kernel_view(result, "gauss:2", True)
+    z = np.asarray(ntk.data[0].z, float)
+    assert z.shape == (48, 48) and z[24, 24] == pytest.approx(1.0, abs=1e-3)
+    untrained = np.asarray(app.kernel_view(result, "gauss:2", False)[1].data[0].z, float)
+    assert not np.allclose(z, untrained)
+
+
+def test_views_need_a_run_first():
+    with pytest.raises(gr.Error, match="Train first"):
+        app.zoom_view(None, "none", 2)
+    assert app.show_views(None, 0)[0] is None
+
+
+def test_sigma_sweep_streams_and_offers_its_best_sigma():
+    updates = list(app.sweep_run(CAT, 0.5, 20, 5, 64, 50, 1e-2, 3, 32, 16, 0))
+    status, figure, best = updates[-1]
+    sigmas = list(figure.data[0].x)
+    assert len(sigmas) == 5 and best in sigmas and "best σ" in status
+    slider, choices = app.use_sigma(best, ["none"])
+    assert 10 ** slider["value"] == pytest.approx(best, rel=0.03) and choices["value"] == ["none", "custom"]
+    with pytest.raises(gr.Error, match="must be below"):
+        next(app.sweep_run(CAT, 5, 1, 5, 64, 50, 1e-2, 3, 32, 16, 0))
+
+
+def test_siren_trains_from_the_page():
+    last = list(app.train_run(CAT, *args(selected=["none"]), "siren", 30.0))[-1]
+    assert "step 50 / 50" in last[0] and last[-1].config.model == "siren"
