@@ -5,6 +5,8 @@ streams the trainer's snapshots back. Run `python app.py` (see `--help`), or imp
 """
 
 import argparse
+import contextlib
+import io
 import math
 import numbers
 import os
@@ -139,10 +141,6 @@ def _real(value, name, low, high) -> float:
     return float(value)
 
 
-def _number(value, name, low, high) -> float:  # the older name, kept for callers elsewhere
-    return _real(value, name, low, high)
-
-
 def _whole(value, name, low, high) -> int:
     """A whole number in [low, high]; whole floats (3.0) pass, as sliders send them."""
     if isinstance(value, float) and value.is_integer():
@@ -229,24 +227,40 @@ def _duration(seconds: float) -> str:
 
 # --- Training, streamed -----------------------------------------------------------------------------------------
 
-_stops: dict[str, threading.Event] = {}  # session -> its Stop flag; only the flag, never results, is kept here
+# session -> the Stop flags of its runs in progress. Only flags, never results, are kept here, and each run
+# removes its own when it ends, so nothing piles up however many visitors (or scripts) come and go.
+_stops: dict[str, set[threading.Event]] = {}
 _stops_lock = threading.Lock()
 
 
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "anonymous"
+
+
 def _stop_flag(request: gr.Request | None) -> threading.Event:
-    key = getattr(request, "session_hash", None) or "anonymous"
+    """A new Stop flag for one run of this visitor; `_drop_flag` it when the run ends."""
+    flag = threading.Event()
     with _stops_lock:
-        return _stops.setdefault(key, threading.Event())
+        _stops.setdefault(_session(request), set()).add(flag)
+    return flag
+
+
+def _drop_flag(request: gr.Request | None, flag: threading.Event) -> None:
+    with _stops_lock:
+        flags = _stops.get(_session(request), set())
+        flags.discard(flag)
+        if not flags:
+            _stops.pop(_session(request), None)
 
 
 def stop(request: gr.Request):
-    """Asks this visitor's run to end after the chunk in progress; the run then offers its downloads."""
-    _stop_flag(request).set()
+    """Asks this visitor's runs in progress to end after the chunk at hand; each then offers its downloads.
 
-
-def forget_session(request: gr.Request):
+    Only the caller's own session is reached, and a Stop with no run in progress does nothing.
+    """
     with _stops_lock:
-        _stops.pop(getattr(request, "session_hash", None) or "anonymous", None)
+        for flag in _stops.get(_session(request), ()):
+            flag.set()
 
 
 def gallery(history: report.History, snap: train.Snapshot):
@@ -281,18 +295,15 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
     try:
         config = make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
                              model, w0)
-        if image_path is None:
-            raise ValueError("Pick an example or upload an image first.")
-        image = data.load_image(image_path, config.size)
+        path = uploaded_path(image_path)
+        image = read_image(path, config.size)
     except ValueError as e:  # data.ImageError is a ValueError
         raise gr.Error(str(e), print_exception=False) from None
 
-    flag = _stop_flag(request)
-    flag.clear()
-    name = pathlib.Path(image_path).stem if isinstance(image_path, str) else "image"
-    history = report.History(config, image, name)
+    history = report.History(config, image, pathlib.Path(path).stem)
     run = train.run(image, config)
     last_yield, rate, note = 0.0, None, ""
+    flag = _stop_flag(request)
     try:
         for snap in run:
             history.add(snap)
@@ -308,6 +319,7 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
                     yield (status(snap, rate), gallery(history, snap), *history.figures(), None, None, gr.skip())
     finally:
         run.close()  # a closed page or a Stop: no more chunks run
+        _drop_flag(request, flag)
     if rate:
         _rate["gflops"] = cost.iteration_flops(config) * rate / 1e9
     out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=_runs_dir()))
@@ -412,17 +424,17 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
               w0=30.0, request: gr.Request = None):
     """Trains one Gaussian mapping at n log-spaced σ in one batched run; streams (status, chart, best σ)."""
     try:
-        sigma_min, sigma_max, n = sweep.check_sweep(sigma_min, sigma_max, n)
+        top = mappings.MAX_SCALE["gauss"]
+        sigma_min, sigma_max, n = sweep.check_sweep(_real(sigma_min, "sigma_min", 0, top),
+                                                    _real(sigma_max, "sigma_max", 0, top),
+                                                    _whole(n, "n (how many σ)", sweep.MIN_POINTS, configs.MAX_MAPPINGS))
         base = make_config(["none"], 0, "", size, iters, lr, False, depth, width, features, seed, model, w0)
-        config = sweep.sweep_config(base, sigma_min, sigma_max, n)
-        if image_path is None:
-            raise ValueError("Pick an example or upload an image first.")
-        image = data.load_image(image_path, config.size)
+        config = check_memory(sweep.sweep_config(base, sigma_min, sigma_max, n))
+        image = read_image(uploaded_path(image_path), config.size)
     except ValueError as e:
         raise gr.Error(str(e), print_exception=False) from None
-    flag = _stop_flag(request)
-    flag.clear()
     run, last_yield, summary = train.run(image, config), 0.0, None
+    flag = _stop_flag(request)
     try:
         for snap in run:
             summary = sweep.summarise_sweep(snap)
@@ -434,6 +446,7 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
                        views.sweep_figure(summary), gr.skip())
     finally:
         run.close()
+        _drop_flag(request, flag)
     best = summary["best_sigma"]
     verdict = f"best σ = **{best:g}** (test PSNR {max(v for v in summary['final_test_psnr'] if v is not None):.2f} dB)" \
         if best is not None else "every σ diverged: lower the learning rate"
@@ -453,11 +466,50 @@ def _runs_dir() -> pathlib.Path:
     return RUNS_DIR
 
 
+def uploaded_path(image) -> str:
+    """The server path of the visitor's image: a file uploaded to this app, or one of the examples.
+
+    `image` is what the train event was sent (a FileData dict; the page's image box hands on a path, and so
+    do direct calls). Gradio refuses a FileData naming a file it did not receive only when the dict carries
+    its `meta` tag; without the tag any path gets through, so every other file is refused here, before it is
+    opened: a caller can neither read the server's files nor learn which exist.
+    """
+    if image is None:
+        raise ValueError("Pick an example or upload an image first.")
+    path = image.get("path") if isinstance(image, dict) else image
+    if isinstance(path, (str, os.PathLike)):
+        real = os.path.realpath(path)
+        uploads = os.path.realpath(gr.utils.get_upload_folder())
+        if real in _EXAMPLE_FILES or os.path.commonpath([real, uploads]) == uploads and real != uploads:
+            return real
+    raise ValueError("The image must be a file uploaded to this app (with gradio_client: handle_file(path)); "
+                     "paths on the server are not read.")
+
+
+_EXAMPLE_FILES = {os.path.realpath(p) for p in EXAMPLES}
+
+
+def read_image(path: str, size: int):
+    """The image at an `uploaded_path`, decoded by `ffn.data` (whose messages then name no server path)."""
+    try:
+        with open(path, "rb") as file:
+            return data.load_image(file, size)
+    except FileNotFoundError:
+        raise ValueError("The uploaded image is no longer on the server (uploads are kept for a few hours); "
+                         "upload it again.") from None
+    except OSError:
+        raise ValueError("The uploaded image could not be read on the server; upload it again.") from None
+
+
 def check_image(image_path):
     """Says at once, on upload, when a file is no usable image (Train would refuse it too)."""
     if image_path is not None:
         try:
-            data.decode_image(image_path)
+            with open(uploaded_path(image_path), "rb") as file:
+                data.decode_image(file)
+        except OSError:
+            raise gr.Error("The uploaded image could not be read on the server; upload it again.",
+                           print_exception=False) from None
         except ValueError as e:
             raise gr.Error(str(e), print_exception=False) from None
 
@@ -525,11 +577,11 @@ def build() -> gr.Blocks:
                             examples_per_page=len(EXAMPLES))
                 selected = gr.CheckboxGroup(CHOICES, value=list(QUICK_CHOICES), label="Mappings to compare",
                                             elem_id="mappings")
-                sigma = gr.Slider(-1, 2.5, value=round(math.log10(QUICK_SIGMA), 2), step=0.05, label="Custom σ (log₁₀ scale)",
+                sigma = gr.Slider(*SIGMA_LOG10, value=round(math.log10(QUICK_SIGMA), 2), step=0.05, label="Custom σ (log₁₀ scale)",
                                   info=f"σ = {QUICK_SIGMA:g}", elem_id="sigma")
                 with gr.Row():
                     size = gr.Dropdown(SIZES, value=QUICK.size, label="Resolution (px)", elem_id="size")
-                    iters = gr.Slider(25, 5000, value=QUICK.iters, step=25, label="Iterations", elem_id="iters")
+                    iters = gr.Slider(25, MAX_ITERS, value=QUICK.iters, step=25, label="Iterations", elem_id="iters")
                 with gr.Row():
                     lr = gr.Dropdown(LEARNING_RATES, value=QUICK.lr, label="Learning rate", allow_custom_value=True)
                     paper_lr = gr.Checkbox(value=False, label="Paper's lr for none/basic (1e-2)")
@@ -544,12 +596,12 @@ def build() -> gr.Blocks:
                     extra = gr.Textbox(label="More mappings (specs)", placeholder="e.g. gauss:7 posenc:5 none@1e-2",
                                        info="none, basic, posenc:S, gauss:σ, each optionally @LR")
                     with gr.Row():
-                        depth = gr.Slider(2, 8, value=QUICK.depth, step=1, label="Depth (layers)")
-                        width = gr.Dropdown([32, 64, 128, 256, 512], value=QUICK.width, label="Width")
+                        depth = gr.Slider(*DEPTHS, value=QUICK.depth, step=1, label="Depth (layers)")
+                        width = gr.Dropdown(WIDTHS, value=QUICK.width, label="Width")
                     with gr.Row():
-                        features = gr.Dropdown([16, 32, 64, 128, 256, 512], value=QUICK.features,
+                        features = gr.Dropdown(FEATURES, value=QUICK.features,
                                                label="Mapping size m (features)")
-                        seed = gr.Number(value=0, precision=0, label="Seed", minimum=0)
+                        seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=MAX_SEED)
                     with gr.Row():
                         model = gr.Radio([("ReLU MLP (the paper's)", "relu"), ("SIREN (sine activations)", "siren")],
                                          value="relu", label="Network", elem_id="model",
@@ -618,9 +670,14 @@ def build() -> gr.Blocks:
 
         result = gr.State(None, time_to_live=3600)  # this visitor's finished run (see Result)
         settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed, model, w0]
+        # preprocess=False here and on the runs below: the handlers get the values as sent and check them all
+        # themselves (make_config), with a sentence for each mistake; Gradio's own checks fail on some with a
+        # bare "error" (a seed of NaN, a width of "abc", a list for a slider).
         for control in settings:
-            control.change(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private")
-        blocks.load(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private")
+            control.change(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
+                           preprocess=False)
+        blocks.load(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
+                    preprocess=False)
         sigma.change(lambda s: gr.update(info=f"σ = {custom_sigma(s):g}"), sigma, sigma, queue=False,
                      show_progress="hidden", api_visibility="private")
         image.upload(check_image, image, None, queue=False, api_visibility="private")
@@ -644,6 +701,7 @@ def build() -> gr.Blocks:
         start.click(
             train_run, [image] + settings, [state, recon, train_plot, test_plot, files, video, result], api_name="train",
             concurrency_limit=CONCURRENT_RUNS, concurrency_id="train", show_progress="minimal", show_progress_on=[state],
+            preprocess=False,
         ).then(show_views, [result, row], [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, row,
                                             zoom_spec, kernel_spec], api_visibility="private")
         row.release(row_figure, [result, row], row_plot, queue=False, api_visibility="private")
@@ -655,11 +713,10 @@ def build() -> gr.Blocks:
         sweep_button.click(
             sweep_run, [image, sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0],
             [sweep_status, sweep_plot, best_sigma], api_name="sweep", concurrency_limit=CONCURRENT_RUNS,
-            concurrency_id="train", show_progress="minimal", show_progress_on=[sweep_status])
+            concurrency_id="train", show_progress="minimal", show_progress_on=[sweep_status], preprocess=False)
         use_button.click(use_sigma, [best_sigma, selected], [sigma, selected], queue=False, api_visibility="private")
 
         halt.click(stop, None, None, queue=False, api_name="stop")
-        blocks.unload(forget_session)
     blocks.queue(max_size=MAX_QUEUE, default_concurrency_limit=CONCURRENT_RUNS)
     return blocks
 
@@ -675,15 +732,18 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), help="port")
     p.add_argument("--share", action="store_true", help="also make a public link (needs the internet)")
     args = p.parse_args(argv)
-    _, local_url, share_url = demo.launch(server_name=args.host, server_port=args.port, share=args.share,
-                                          prevent_thread_lock=True, quiet=True, **LAUNCH)
+    chatter = io.StringIO()
+    with contextlib.redirect_stdout(chatter):  # Gradio's own lines, including a long one when sharing fails
+        _, local_url, share_url = demo.launch(server_name=args.host, server_port=args.port, share=args.share,
+                                              prevent_thread_lock=True, quiet=True, **LAUNCH)
     print(f"Fourier Features Explorer is serving at {local_url}", flush=True)
-    if args.share:
-        if share_url:
-            print(f"Public link: {share_url}", flush=True)
-        else:
-            print("Could not make a public link (no internet connection?); still serving locally at "
-                  f"{local_url}", flush=True)
+    if args.share and share_url:
+        print(f"Public link: {share_url}", flush=True)
+    elif args.share:
+        print(f"Could not make a public link (no internet connection?); still serving locally at {local_url}",
+              flush=True)
+    elif chatter.getvalue().strip():
+        print(chatter.getvalue().strip(), flush=True)
     demo.block_thread()
 
 

@@ -200,3 +200,34 @@ def test_sigma_sweep_streams_and_offers_its_best_sigma():
 def test_siren_trains_from_the_page():
     last = list(app.train_run(CAT, *args(selected=["none"]), "siren", 30.0))[-1]
     assert "step 50 / 50" in last[0] and last[-1].config.model == "siren"
+
+
+def test_share_without_internet_says_so_in_one_line_and_keeps_serving():
+    """`python app.py --share` where no tunnel can be made: one clear line, and the local server answers."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
+           # Make sure no tunnel can be reached, whatever this machine's network.
+           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
+    proc = subprocess.Popen([sys.executable, "app.py", "--share", "--port", str(port)], cwd=app.ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines, deadline = [], time.time() + 120
+        while time.time() < deadline and not any("public link" in line for line in lines):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        text = "".join(lines)
+        assert f"serving at http://127.0.0.1:{port}/" in text
+        assert "Could not make a public link" in text and "still serving locally" in text
+        assert "frpc" not in text  # Gradio's long instructions are not shown
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
