@@ -143,12 +143,13 @@ def _real(value, name, low, high) -> float:
 
 def _whole(value, name, low, high) -> int:
     """A whole number in [low, high]; whole floats (3.0) pass, as sliders send them."""
+    sent = value
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be a whole number between {low} and {high} (got {_shown(value)}).")
+        raise ValueError(f"{name} must be a whole number between {low} and {high} (got {_shown(sent)}).")
     if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high} (got {_shown(value)}).")
+        raise ValueError(f"{name} must be between {low} and {high} (got {_shown(sent)}).")
     return int(value)
 
 
@@ -362,7 +363,7 @@ def show_views(result: Result | None, row):
     mean_error = {s: 255 * np.abs(analysis.as_float(snap.images[s]) - analysis.as_float(truth)).mean() for s in specs}
     error_tiles = images.tile_grid([(f"{s} · mean {mean_error[s]:.1f}/255", errors[s]) for s in specs],
                                    title=f"|reconstruction − ground truth|: dark 0, yellow {vmax * 255:.0f}/255 or more")
-    choices = gr.update(choices=specs, value=specs[-1])
+    choices = lambda: gr.update(choices=specs, value=specs[-1])  # noqa: E731 (a fresh update per output)
     return (images.tile_grid(spectra, title="log |FFT|: low frequencies in the centre"),
             views.radial_power_figure(snap.images, truth, colors),
             row_figure(result, row),
@@ -370,7 +371,7 @@ def show_views(result: Result | None, row):
             views.kernel_slices_figure(snap.bases, colors),
             paper_table(result),
             gr.update(maximum=result.config.size - 1, value=min(int(row), result.config.size - 1)),
-            choices, choices)
+            choices(), choices())
 
 
 def row_figure(result: Result | None, row):
@@ -414,7 +415,8 @@ def kernel_view(result: Result | None, spec, trained):
     """The mapping's own kernel and the network's empirical NTK around the centre pixel, as heatmaps."""
     result = _need(result)
     if spec not in result.snapshot.params:
-        raise gr.Error(f"This run has no mapping '{spec}'.", print_exception=False)
+        raise gr.Error(f"Choose one of this run's mappings ({', '.join(result.config.mappings)}).",
+                       print_exception=False)
     ntk = analysis.ntk_map(result.config, result.snapshot, spec, n=48, trained=trained)
     return (views.kernel_heatmap_figure(result.snapshot.bases[spec], spec),
             views.ntk_heatmap_figure(ntk, spec, trained=trained))

@@ -82,4 +82,10 @@ def test_pick_example_train_watch_stop(page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "app.png"), full_page=True)
     page.locator("#downloads").get_by_text("comparison", exact=False).first.wait_for(timeout=30_000)
+
+    # The views below the curves come from the same (stopped) run.
+    page.get_by_role("tab", name="Spectra", exact=True).click()
+    page.locator("#spectra img").first.wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Paper's numbers", exact=True).click()
+    assert "25.57" in page.locator("#paper-table").inner_text(timeout=30_000)
     assert (SCREENSHOTS / "app.png").stat().st_size > 10_000
