@@ -6,6 +6,7 @@ streams the trainer's snapshots back. Run `python app.py` (see `--help`), or imp
 
 import argparse
 import contextlib
+import inspect
 import io
 import math
 import numbers
@@ -31,6 +32,10 @@ PAPER_URL = "https://arxiv.org/abs/2006.10739"
 UPDATES_PER_SECOND = 3  # streamed page updates at most; each costs the trainer ~0.1 s of waiting
 MAX_QUEUE = int(os.environ.get("FFN_MAX_QUEUE", 16))  # runs waiting beyond this are refused ("queue is full")
 CONCURRENT_RUNS = int(os.environ.get("FFN_CONCURRENT_RUNS", 1))  # one run already uses every CPU core
+# Visitors whose page state (and finished run, for the views) the server keeps; the oldest beyond are forgotten.
+# Gradio keeps 10000 by default, and a session holds ~1 MB of page state plus its run (~10 MB at 512 px): scripts
+# that open a new session per call would otherwise fill the memory.
+STATE_SESSIONS = int(os.environ.get("FFN_STATE_SESSIONS", 200))
 RUNS_DIR = pathlib.Path(tempfile.gettempdir()) / "ffn-runs"  # per-run output folders, removed after the run
 
 # What a click on "CPU quick look" sets, and the page's defaults: a run that ends in about a minute on a
@@ -92,14 +97,14 @@ def resolve_specs(selected, sigma_log10, extra, size) -> tuple[str, ...]:
     if isinstance(selected, str):
         selected = [selected]
     if not isinstance(selected, (list, tuple)) or len(selected) > len(CHOICES):
-        raise ValueError(f"selected (the mappings to compare) must be a list of choices such as ['none', 'gauss:10'] "
-                         f"(got {_shown(selected)}).")
+        raise Refused(f"selected (the mappings to compare) must be a list of choices such as ['none', 'gauss:10'] "
+                      f"(got {_shown(selected)}).", "selected")
     sigma = custom_sigma(_real(sigma_log10, "sigma_log10 (custom σ, log₁₀ scale)", *SIGMA_LOG10))
     specs = []
     for choice in selected:
         if not isinstance(choice, str) or choice not in CHOICE_VALUES:
-            raise ValueError(f"selected: {_shown(choice)} is not one of {', '.join(CHOICE_VALUES)}; "
-                             "other mappings go in extra, e.g. 'gauss:7 posenc:5'.")
+            raise Refused(f"selected: {_shown(choice)} is not one of {', '.join(CHOICE_VALUES)}; "
+                          "other mappings go in extra, e.g. 'gauss:7 posenc:5'.", "selected")
         if choice == "custom":
             specs.append(f"gauss:{sigma:g}")
         elif choice == "posenc":
@@ -107,12 +112,15 @@ def resolve_specs(selected, sigma_log10, extra, size) -> tuple[str, ...]:
         else:
             specs.append(choice)
     if extra is not None and not isinstance(extra, str) or len(extra or "") > MAX_EXTRA:
-        raise ValueError(f"extra (more mappings) must be text of at most {MAX_EXTRA} characters, e.g. "
-                         f"'gauss:7 none@1e-2' (got {_shown(extra)}).")
+        raise Refused(f"extra (more mappings) must be text of at most {MAX_EXTRA} characters, e.g. "
+                      f"'gauss:7 none@1e-2' (got {_shown(extra)}).", "extra")
     specs += (extra or "").replace(",", " ").split()
     if not specs:
-        raise ValueError("Choose at least one mapping to train.")
-    return tuple(dict.fromkeys(mappings.parse(s).spec for s in specs))  # canonical, duplicates dropped
+        raise Refused("Choose at least one mapping to train.", "selected")
+    try:
+        return tuple(dict.fromkeys(mappings.parse(s).spec for s in specs))  # canonical, duplicates dropped
+    except ValueError as e:  # the choices are valid specs, so the typed ones are wrong
+        raise Refused(str(e), "extra") from None
 
 
 def custom_sigma(sigma_log10: float) -> float:
@@ -122,7 +130,16 @@ def custom_sigma(sigma_log10: float) -> float:
 
 # What arrives is what was sent: the train and sweep events skip Gradio's preprocessing (see `build`), since a
 # script can send anything (strings, lists, None, NaN, 10**400) and Gradio's own checks then fail with a bare
-# "error". So each value is checked here, type first, against what the page's widgets allow.
+# "error". So each value is checked here, type first, against what the page's widgets allow: by the events'
+# validators before a run joins the queue (validate_train), and again by the handlers.
+
+
+class Refused(ValueError):
+    """A value the app will not take; `param` names the API parameter it is about (the page marks that box)."""
+
+    def __init__(self, message: str, param: str):
+        super().__init__(message)
+        self.param = param
 
 
 def _shown(value) -> str:
@@ -134,10 +151,11 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-def _real(value, name, low, high) -> float:
+def _real(value, name, low, high, param=None) -> float:
     """A number (not a bool) in [low, high]; NaN and infinities fail the range test."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
-        raise ValueError(f"{name} must be a number between {low:g} and {high:g} (got {_shown(value)}).")
+        raise Refused(f"{name} must be a number between {low:g} and {high:g} (got {_shown(value)}).",
+                      param or name.split()[0])
     return float(value)
 
 
@@ -147,16 +165,17 @@ def _whole(value, name, low, high) -> int:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be a whole number between {low} and {high} (got {_shown(sent)}).")
+        raise Refused(f"{name} must be a whole number between {low} and {high} (got {_shown(sent)}).", name.split()[0])
     if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high} (got {_shown(sent)}).")
+        raise Refused(f"{name} must be between {low} and {high} (got {_shown(sent)}).", name.split()[0])
     return int(value)
 
 
 def _choice(value, name, allowed, unit="") -> int:
     """One of the page's numeric choices (64.0 counts as 64)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}{unit} (got {_shown(value)}).")
+        raise Refused(f"{name} must be one of {', '.join(map(str, allowed))}{unit} (got {_shown(value)}).",
+                      name.split()[0])
     return int(value)
 
 
@@ -164,9 +183,9 @@ def check_memory(config: configs.Config) -> configs.Config:
     """Refuses a run whose estimated memory is past MAX_RUN_GB: one such run would take the server down."""
     needed = cost.memory_bytes(config) / 1e9
     if needed > MAX_RUN_GB:
-        raise ValueError(f"This run would need about {needed:.0f} GB of memory and this server allows "
-                         f"{MAX_RUN_GB:g} GB per run: use fewer mappings, a smaller image, fewer features or a "
-                         "smaller network.")
+        raise Refused(f"This run would need about {needed:.0f} GB of memory and this server allows "
+                      f"{MAX_RUN_GB:g} GB per run: use fewer mappings, a smaller image, fewer features or a "
+                      "smaller network.", "size")
     return config
 
 
@@ -176,22 +195,39 @@ def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, 
     size = _choice(size, "size (resolution)", SIZES, " px")
     specs = resolve_specs(selected, sigma_log10, extra, size)
     if paper_lr is not None and not isinstance(paper_lr, bool):
-        raise ValueError(f"paper_lr (the paper's lr for none/basic) must be true or false (got {_shown(paper_lr)}).")
+        raise Refused(f"paper_lr (the paper's lr for none/basic) must be true or false (got {_shown(paper_lr)}).",
+                      "paper_lr")
     if paper_lr:  # the paper's 1e-2 for `none` and `basic` on natural images, unless a spec has its own
         specs = tuple(f"{s}@0.01" if s in ("none", "basic") else s for s in specs)
     if isinstance(lr, str):  # the learning-rate box also takes typed values
         try:
             lr = float(lr)
         except ValueError:
-            raise ValueError(f"Learning rate must be a number such as 0.001 (got '{lr[:20]}').") from None
-    lr = _real(lr, "Learning rate", 1e-6, 1)
+            raise Refused(f"Learning rate must be a number such as 0.001 (got '{lr[:20]}').", "lr") from None
+    lr = _real(lr, "Learning rate", 1e-6, 1, param="lr")
     if model not in configs.MODELS:
-        raise ValueError(f"model must be one of {', '.join(configs.MODELS)} (got {_shown(model)}).")
-    config = configs.Config(mappings=specs, size=size, iters=_whole(iters, "iters", 1, MAX_ITERS), lr=lr,
-                            depth=_whole(depth, "depth", *DEPTHS), width=_choice(width, "width", WIDTHS),
-                            features=_choice(features, "features (mapping size m)", FEATURES),
-                            seed=_whole(seed, "seed", 0, MAX_SEED), every=QUICK.every, model=model,
-                            w0=_real(w0, "w0 (SIREN's ω₀)", *configs.W0_LIMITS))
+        raise Refused(f"model must be one of {', '.join(configs.MODELS)} (got {_shown(model)}).", "model")
+    values = dict(iters=_whole(iters, "iters", 1, MAX_ITERS), depth=_whole(depth, "depth", *DEPTHS),
+                  width=_choice(width, "width", WIDTHS), features=_choice(features, "features (mapping size m)", FEATURES),
+                  seed=_whole(seed, "seed", 0, MAX_SEED), w0=_real(w0, "w0 (SIREN's ω₀)", *configs.W0_LIMITS))
+    try:
+        config = configs.Config(mappings=specs, size=size, lr=lr, every=QUICK.every, model=model, **values)
+    except ValueError as e:  # what is left for Config to refuse is the list of mappings (too many, say)
+        raise Refused(str(e), "extra") from None
+    return check_memory(config)
+
+
+def make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
+                      w0=30.0) -> configs.Config:
+    """A checked Config of a σ sweep from the page's values as sent (Refused when one is wrong)."""
+    top = mappings.MAX_SCALE["gauss"]
+    low, high = _real(sigma_min, "sigma_min", 0, top), _real(sigma_max, "sigma_max", 0, top)
+    n = _whole(n, "n (how many σ)", sweep.MIN_POINTS, configs.MAX_MAPPINGS)
+    base = make_config(["none"], 0, "", size, iters, lr, False, depth, width, features, seed, model, w0)
+    try:
+        config = sweep.sweep_config(base, *sweep.check_sweep(low, high, n))
+    except ValueError as e:  # the range: σ_min not below σ_max, or too narrow to give two scales
+        raise Refused(str(e), "sigma_min") from None
     return check_memory(config)
 
 
@@ -426,12 +462,7 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
               w0=30.0, request: gr.Request = None):
     """Trains one Gaussian mapping at n log-spaced σ in one batched run; streams (status, chart, best σ)."""
     try:
-        top = mappings.MAX_SCALE["gauss"]
-        sigma_min, sigma_max, n = sweep.check_sweep(_real(sigma_min, "sigma_min", 0, top),
-                                                    _real(sigma_max, "sigma_max", 0, top),
-                                                    _whole(n, "n (how many σ)", sweep.MIN_POINTS, configs.MAX_MAPPINGS))
-        base = make_config(["none"], 0, "", size, iters, lr, False, depth, width, features, seed, model, w0)
-        config = check_memory(sweep.sweep_config(base, sigma_min, sigma_max, n))
+        config = make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model, w0)
         image = read_image(uploaded_path(image_path), config.size)
     except ValueError as e:
         raise gr.Error(str(e), print_exception=False) from None
@@ -477,15 +508,17 @@ def uploaded_path(image) -> str:
     opened: a caller can neither read the server's files nor learn which exist.
     """
     if image is None:
-        raise ValueError("Pick an example or upload an image first.")
+        raise Refused("Pick an example or upload an image first.", "image_path")
     path = image.get("path") if isinstance(image, dict) else image
-    if isinstance(path, (str, os.PathLike)):
+    try:
         real = os.path.realpath(path)
         uploads = os.path.realpath(gr.utils.get_upload_folder())
         if real in _EXAMPLE_FILES or os.path.commonpath([real, uploads]) == uploads and real != uploads:
             return real
-    raise ValueError("The image must be a file uploaded to this app (with gradio_client: handle_file(path)); "
-                     "paths on the server are not read.")
+    except (TypeError, ValueError, OSError):  # not a path at all (a number, a list, a NUL byte)
+        pass
+    raise Refused("The image must be a file uploaded to this app (with gradio_client: handle_file(path)); "
+                  "paths on the server are not read.", "image_path")
 
 
 _EXAMPLE_FILES = {os.path.realpath(p) for p in EXAMPLES}
@@ -508,12 +541,39 @@ def check_image(image_path):
     if image_path is not None:
         try:
             with open(uploaded_path(image_path), "rb") as file:
-                data.decode_image(file)
+                data.load_image(file, SIZES[0])  # decodes and checks it all, without a full-size float copy
         except OSError:
             raise gr.Error("The uploaded image could not be read on the server; upload it again.",
                            print_exception=False) from None
         except ValueError as e:
             raise gr.Error(str(e), print_exception=False) from None
+
+
+def _verdicts(params, check) -> list:
+    """Gradio validator answers: one gr.validate per input, the refused one carrying the message."""
+    try:
+        check()
+    except Refused as e:
+        where = e.param if e.param in params else params[0]
+        return [gr.validate(p != where, str(e) if p == where else "") for p in params]
+    return [gr.validate(True, "") for _ in params]
+
+
+def validate_train(image_path, *settings):
+    """Gradio's validator for /train: checks a run's values when it is asked for, before it joins the queue, so a
+    mistake is answered at once (the page marks the box at fault) instead of after the runs ahead of it.
+
+    The image is decoded only when the run starts (decoding costs CPU time, which the queue shares out); train_run
+    checks everything again, for callers that skip this (direct calls, tests).
+    """
+    names = list(inspect.signature(train_run).parameters)[: 1 + len(settings)]
+    return _verdicts(names, lambda: (make_config(*settings), uploaded_path(image_path)))
+
+
+def validate_sweep(image_path, *settings):
+    """As validate_train, for /sweep."""
+    names = list(inspect.signature(sweep_run).parameters)[: 1 + len(settings)]
+    return _verdicts(names, lambda: (make_sweep_config(*settings), uploaded_path(image_path)))
 
 
 # --- The page ---------------------------------------------------------------------------------------------------
@@ -703,7 +763,7 @@ def build() -> gr.Blocks:
         start.click(
             train_run, [image] + settings, [state, recon, train_plot, test_plot, files, video, result], api_name="train",
             concurrency_limit=CONCURRENT_RUNS, concurrency_id="train", show_progress="minimal", show_progress_on=[state],
-            preprocess=False,
+            preprocess=False, validator=validate_train,
         ).then(show_views, [result, row], [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, row,
                                             zoom_spec, kernel_spec], api_visibility="private")
         row.release(row_figure, [result, row], row_plot, queue=False, api_visibility="private")
@@ -715,7 +775,8 @@ def build() -> gr.Blocks:
         sweep_button.click(
             sweep_run, [image, sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0],
             [sweep_status, sweep_plot, best_sigma], api_name="sweep", concurrency_limit=CONCURRENT_RUNS,
-            concurrency_id="train", show_progress="minimal", show_progress_on=[sweep_status], preprocess=False)
+            concurrency_id="train", show_progress="minimal", show_progress_on=[sweep_status], preprocess=False,
+            validator=validate_sweep)
         use_button.click(use_sigma, [best_sigma, selected], [sigma, selected], queue=False, api_visibility="private")
 
         halt.click(stop, None, None, queue=False, api_name="stop")
@@ -725,7 +786,8 @@ def build() -> gr.Blocks:
 
 demo = build()
 
-LAUNCH = dict(max_file_size="20mb", css=CSS, run_history=False)  # serves only its own files and assets
+LAUNCH = dict(max_file_size="20mb", css=CSS, run_history=False,  # serves only its own files and assets
+              state_session_capacity=STATE_SESSIONS)
 
 
 def main(argv=None):
