@@ -2,13 +2,30 @@
 
 `run(image, config)` is a generator of `Snapshot`s: one for the untrained networks (step 0), then one after
 every chunk of `config.every` steps. Mappings whose encodings have the same width train together in one
-program (`vmap` over a leading model axis K); a chunk is a `lax.fori_loop` of `train_step`s followed by an
-evaluation on the full pixel grid, so nothing leaves the device inside a chunk. Closing the generator stops
-all work: nothing runs in the background.
+program (a group of K networks on a leading model axis); a chunk is a `lax.fori_loop` of Adam steps followed
+by an evaluation on the full pixel grid, so nothing leaves the device inside a chunk. Closing the generator
+stops all work: nothing runs in the background.
+
+How a chunk keeps the CPU's matrix units busy (measured by `python -m ffn.bench`):
+
+- Activations are *feature-major*, (channels, pixels). Then every product of a step (forward, input
+  gradient, weight gradient) is one the fast matmul kernels take; in the (pixels, channels) layout the weight
+  gradient xᵀ·dy contracts the major axis of both operands and runs at about 2/3 of the speed.
+- The full batch's gradient is summed over blocks of `BLOCK_PIXELS` pixels, so a block's activations stay in
+  the cache while a layer's elementwise work (bias, ReLU, its gradient) runs over them.
+- The K networks of a group run one after another (`lax.map`), each with every core and the whole cache;
+  its arithmetic is that of training it alone. With several devices the K networks are split among them.
+- The training pixels are encoded once per run, and a chunk's state is donated (updated in place).
+
+The step of the original notebook, `train_step` (one (pixels, channels) batch through `model.apply`), stays
+here as the reference the trainer's `block_train_step` is tested against: same maths, summed in another order.
 """
 
 import dataclasses
 import functools
+import os
+import pathlib
+import threading
 import time
 from typing import Any, Callable, Iterator, NamedTuple
 
@@ -16,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from ffn import data, mappings
 from ffn.config import Config
@@ -23,6 +41,8 @@ from ffn.metrics import mse_to_psnr
 from ffn.model import MLP, make_model
 
 RENDER_PIXELS = 1 << 15  # pixels per rendering block: bounds the activations of evaluation
+BLOCK_PIXELS = 1024  # training pixels per gradient block: (width, 1024) floats = 1 MB, a core's L2 cache
+NETWORKS = "networks"  # the mesh axis the K networks of a group are split along when there are several devices
 
 
 class TrainState(NamedTuple):
@@ -37,11 +57,107 @@ def loss_fn(params, model: MLP, features, target):
     return 0.5 * jnp.mean((model.apply(params, features) - target) ** 2)
 
 
-def train_step(state: TrainState, lr, model: MLP, features, target) -> tuple[TrainState, jax.Array]:
-    """One full-batch Adam step of one network; returns the new state and the loss before the step."""
-    loss, grads = jax.value_and_grad(loss_fn)(state.params, model, features, target)
+def _adam(state: TrainState, lr, grads) -> TrainState:
     updates, opt_state = optax.adam(lr).update(grads, state.opt_state, state.params)
-    return TrainState(optax.apply_updates(state.params, updates), opt_state), loss
+    return TrainState(optax.apply_updates(state.params, updates), opt_state)
+
+
+def train_step(state: TrainState, lr, model: MLP, features, target) -> tuple[TrainState, jax.Array]:
+    """One full-batch Adam step of one network; returns the new state and the loss before the step.
+
+    The reference: features (N, C), target (N, 3) in one batch, as in the original notebook. The trainer
+    runs the same step as `block_train_step`.
+    """
+    loss, grads = jax.value_and_grad(loss_fn)(state.params, model, features, target)
+    return _adam(state, lr, grads), loss
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The network in the feature-major layout
+
+
+@jax.custom_vjp
+def dense_t(kernel, bias, x):
+    """A Dense layer (flax's x·W + b) on feature-major inputs: kernel (C, F), bias (F,), x (C, P) -> (F, P)."""
+    # Wᵀ is copied (it is small) behind a barrier: XLA would fold a bare transpose into the product, which
+    # would then contract the kernel's major axis and leave the fast matmul path.
+    return jax.lax.optimization_barrier(kernel.T) @ x + bias[:, None]
+
+
+def _dense_t_forward(kernel, bias, x):
+    return dense_t(kernel, bias, x), (kernel, x)
+
+
+def _dense_t_backward(residuals, g):  # g (F, P)
+    kernel, x = residuals
+    d_kernel = jax.lax.dot_general(x, g, (((1,), (1,)), ((), ())))  # (C, F); the pixels are minor in both
+    # The input's gradient kernel·g (C, P) is not needed for the first layer; XLA drops it there.
+    return d_kernel, jnp.sum(g, axis=1), kernel @ g
+
+
+dense_t.defvjp(_dense_t_forward, _dense_t_backward)
+
+
+def _written_out(model) -> bool:
+    """True for the paper's MLP, which `apply_t` writes out (a field added to MLP sends it to model.apply)."""
+    return type(model) is MLP and {f.name for f in dataclasses.fields(model)} - {"parent", "name"} == {"depth", "width"}
+
+
+def apply_t(params, model, x):
+    """`model.apply` on feature-major inputs: x (C, P) -> (3, P).
+
+    The paper's MLP is written out with `dense_t`, so that its gradient runs on the fast path; any other
+    network (SIREN) goes through its own `apply`, on transposed blocks: right, only slower.
+    """
+    if not _written_out(model):
+        return model.apply(params, x.T).T
+    layers = params["params"]
+    for i in range(model.depth):
+        x = dense_t(layers[f"Dense_{i}"]["kernel"], layers[f"Dense_{i}"]["bias"], x)
+        x = jax.nn.relu(x) if i < model.depth - 1 else jax.nn.sigmoid(x)
+    return x
+
+
+def encode_t(coords, b):
+    """`mappings.encode` on feature-major coordinates: (2, P) -> (C, P); the coordinates themselves if B is None."""
+    if b is None:
+        return coords
+    x_proj = b @ (2.0 * jnp.pi * coords)  # (rows, P)
+    return jnp.concatenate([jnp.sin(x_proj), jnp.cos(x_proj)], axis=0)
+
+
+def block_size(pixels: int) -> int:
+    """The largest divisor of `pixels` up to BLOCK_PIXELS, so that equal blocks tile the training pixels."""
+    return max(d for d in range(1, min(pixels, BLOCK_PIXELS) + 1) if pixels % d == 0)
+
+
+def to_blocks(a: np.ndarray) -> np.ndarray:
+    """(N, c) rows of pixels -> (N / block, c, block): the blocks of `block_size(N)` pixels, feature-major."""
+    n, c = a.shape
+    return np.ascontiguousarray(a.reshape(n // block_size(n), block_size(n), c).transpose(0, 2, 1))
+
+
+def block_loss_and_grads(params, model, features, target):
+    """`loss_fn` and its gradient, summed over blocks: features (nb, C, blk), target (nb, 3, blk)."""
+    scale = 0.5 / target.size  # 0.5 * the mean over every pixel and channel
+
+    def block(total, batch):
+        x, y = batch
+        loss, grads = jax.value_and_grad(lambda p: scale * jnp.sum((apply_t(p, model, x) - y) ** 2))(params)
+        return jax.tree.map(jnp.add, total, (loss, grads)), None
+
+    zero = jax.tree.map(jnp.zeros_like, (jnp.zeros((), jnp.float32), params))
+    return jax.lax.scan(block, zero, (features, target))[0]
+
+
+def block_train_step(state: TrainState, lr, model, features, target) -> tuple[TrainState, jax.Array]:
+    """`train_step` as the trainer runs it: the same full-batch step on the training pixels in blocks."""
+    loss, grads = block_loss_and_grads(state.params, model, features, target)
+    return _adam(state, lr, grads), loss
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Chunks and evaluation
 
 
 def render(params, model: MLP, b, coords):
@@ -50,8 +166,9 @@ def render(params, model: MLP, b, coords):
     rows = max(1, min(size, RENDER_PIXELS // size))
     while size % rows:
         rows -= 1
-    blocks = coords.reshape(size // rows, rows, size, 2)
-    return jax.lax.map(lambda c: model.apply(params, mappings.encode(c, b)), blocks).reshape(size, size, 3)
+    blocks = jnp.swapaxes(coords.reshape(size // rows, rows * size, 2), 1, 2)  # (blocks, 2, rows·R)
+    pred = jax.lax.map(lambda c: apply_t(params, model, encode_t(c, b)), blocks)  # (blocks, 3, rows·R)
+    return jnp.swapaxes(pred, 1, 2).reshape(size, size, 3)
 
 
 def evaluate(params, model: MLP, b, coords, image):
@@ -64,22 +181,47 @@ def evaluate(params, model: MLP, b, coords, image):
     return picture, train_mse, test_mse
 
 
-def train_chunk(state: TrainState, lr, b, steps, features, target, coords, image, *, model: MLP):
-    """`steps` Adam steps of K stacked networks, then their evaluation. Leading axis K on state, lr, b, features.
+def _mesh() -> Mesh | None:
+    """The devices the networks of a group are split among; None when there is one."""
+    devices = jax.devices()
+    return Mesh(np.array(devices), (NETWORKS,)) if len(devices) > 1 else None
 
-    `steps` is traced (a while loop), so one compiled program serves every chunk length.
+
+def _over_networks(fn: Callable, networks: tuple, shared: tuple):
+    """fn(*network, *shared) for each network on the leading axis K of `networks`, one after another.
+
+    With several devices each runs the same loop over its share of the networks (K is a multiple of their
+    number, see `make_groups`), so a network's numbers do not depend on how many devices there are.
+    """
+    each = lambda networks, shared: jax.lax.map(lambda n: fn(*n, *shared), networks)  # noqa: E731
+    mesh = _mesh()
+    if mesh is None:
+        return each(networks, shared)
+    spec = PartitionSpec(NETWORKS)
+    # check_vma=False: no collectives here, and the check would want every fresh zero (the gradient sums'
+    # starting values) marked as varying per device.
+    return jax.shard_map(each, mesh=mesh, in_specs=(spec, PartitionSpec()), out_specs=spec, check_vma=False)(networks, shared)
+
+
+def train_chunk(state: TrainState, lr, b, steps, features, target, coords, image, *, model: MLP):
+    """`steps` Adam steps of K stacked networks, then their evaluation.
+
+    Leading axis K on state, lr (K,), b (K, rows, 2) and features (K, nb, C, blk); target (nb, 3, blk) are
+    the training pixels' colours in the same blocks. `steps` is traced (a while loop), so one compiled
+    program serves every chunk length.
     """
 
-    def one(state, lr, b, features):
-        state = jax.lax.fori_loop(0, steps, lambda _, s: train_step(s, lr, model, features, target)[0], state)
+    def one(state, lr, b, features, steps, target, coords, image):
+        step = lambda _, s: block_train_step(s, lr, model, features, target)[0]  # noqa: E731
+        state = jax.lax.fori_loop(0, steps, step, state)
         return state, evaluate(state.params, model, b, coords, image)
 
-    return jax.vmap(one)(state, lr, b, features)
+    return _over_networks(one, (state, lr, b, features), (steps, target, coords, image))
 
 
 def evaluate_all(state: TrainState, b, coords, image, *, model: MLP):
     """Evaluation of K stacked networks (the step-0 snapshot)."""
-    return jax.vmap(lambda p, b: evaluate(p, model, b, coords, image))(state.params, b)
+    return _over_networks(lambda p, b, coords, image: evaluate(p, model, b, coords, image), (state.params, b), (coords, image))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,20 +255,38 @@ class Snapshot:
 
 @dataclasses.dataclass
 class Group:
-    """Mappings of one encoding width, trained as one batch of K networks."""
+    """Mappings of one encoding width, trained as one batch of K networks.
+
+    With several devices K is padded to a multiple of their number with copies of the last network; the
+    first len(specs) are the run's.
+    """
 
     specs: tuple[str, ...]
     model: MLP
     state: TrainState  # leading axis K
     lr: jax.Array  # (K,)
     b: jax.Array | None  # (K, rows, 2), None for `none`
-    features: jax.Array  # (K, N, C) encoded training coordinates, computed once per run
+    features: jax.Array  # (K, nb, C, blk) encoded training coordinates in blocks, computed once per run
 
 
 def init_state(key, model: MLP, width: int) -> TrainState:
     """Fresh parameters (the paper's initialisation) and Adam moments for inputs of `width` channels."""
     params = model.init(key, jnp.zeros((1, width), jnp.float32))
     return TrainState(params, optax.adam(1e-3).init(params))  # Adam's state does not depend on lr
+
+
+def _put(tree, split: bool):
+    """Arrays on the device(s): split along the leading network axis, or the same on every device."""
+    mesh = _mesh()
+    if mesh is None:
+        return jax.tree.map(jnp.asarray, tree)
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(NETWORKS) if split else PartitionSpec()))
+
+
+@jax.jit
+def _encode_blocks(b, coords):
+    """The K networks' encodings of coordinate blocks: b (K, rows, 2), coords (nb, 2, blk) -> (K, nb, C, blk)."""
+    return jax.vmap(lambda b: jax.vmap(lambda c: encode_t(c, b))(coords))(b)
 
 
 def make_groups(config: Config, coords) -> list[Group]:
@@ -138,49 +298,101 @@ def make_groups(config: Config, coords) -> list[Group]:
     key_b, key_init = jax.random.split(jax.random.key(config.seed))
     gauss = mappings.gaussian_basis(key_b, config.features)
     model = make_model(config)
-    train_coords = jnp.asarray(data.train_pixels(coords).reshape(-1, 2))  # (N, 2)
+    coord_blocks = jnp.asarray(to_blocks(np.asarray(data.train_pixels(coords)).reshape(-1, 2)))  # (nb, 2, blk)
     by_width: dict[tuple, list[int]] = {}
     for i, m in enumerate(config.parsed):
         by_width.setdefault((m.fourier, m.width(config.features)), []).append(i)
     groups = []
     lrs = config.learning_rates()
+    devices = len(jax.devices())
     for (fourier, width), idx in by_width.items():
-        k = len(idx)
+        k = len(idx) + -len(idx) % devices  # the last network repeated up to a multiple of the devices
+        idx_padded = idx + idx[-1:] * (k - len(idx))
         state = init_state(key_init, model, width)
         state = jax.tree.map(lambda x: jnp.broadcast_to(x, (k,) + x.shape), state)
-        b = jnp.asarray(np.stack([mappings.basis(config.parsed[i], config.features, gauss) for i in idx])) if fourier else None
-        features = jax.vmap(lambda b: mappings.encode(train_coords, b))(b) if fourier else jnp.broadcast_to(train_coords, (k,) + train_coords.shape)
-        groups.append(Group(tuple(config.mappings[i] for i in idx), model, state,
-                            jnp.asarray([lrs[i] for i in idx], jnp.float32), b, features))
+        b = jnp.asarray(np.stack([mappings.basis(config.parsed[i], config.features, gauss) for i in idx_padded])) if fourier else None
+        features = _encode_blocks(b, coord_blocks) if fourier else jnp.broadcast_to(coord_blocks, (k,) + coord_blocks.shape)
+        lr = jnp.asarray([lrs[i] for i in idx_padded], jnp.float32)
+        groups.append(Group(tuple(config.mappings[i] for i in idx), model, *_put((state, lr, b, features), split=True)))
     return groups
 
 
 _COMPILED: "dict[tuple, Any]" = {}
 MAX_COMPILED = 32  # compiled programs kept for reuse by later runs (each is a few MB)
+_COMPILING = threading.Lock()  # one compile at a time: a run waits for warm_up's program instead of compiling it twice
 
 
 def compiled(fn: Callable, model: MLP, donate: bool, *args):
     """The compiled program of fn(*args, model=model) for these argument shapes, and its compile seconds.
 
     Runs reuse programs compiled by earlier runs of the same shapes (the app's warm start); the cache is
-    bounded, oldest out first.
+    bounded, oldest out first. `args` may be arrays or `jax.ShapeDtypeStruct`s.
     """
     shapes = jax.tree.map(lambda x: (x.shape, x.dtype), args)
     key = (fn, model, donate, jax.tree.structure(args), tuple(jax.tree.leaves(shapes)))
-    if key in _COMPILED:
-        return _COMPILED[key], 0.0
-    t0 = time.perf_counter()
-    jitted = jax.jit(functools.partial(fn, model=model), donate_argnums=(0,) if donate else ())
-    program = jitted.lower(*args).compile()
-    if len(_COMPILED) >= MAX_COMPILED:
-        _COMPILED.pop(next(iter(_COMPILED)))
-    _COMPILED[key] = program
+    with _COMPILING:
+        if key in _COMPILED:
+            return _COMPILED[key], 0.0
+        t0 = time.perf_counter()
+        jitted = jax.jit(functools.partial(fn, model=model), donate_argnums=(0,) if donate else ())
+        program = jitted.lower(*args).compile()
+        if len(_COMPILED) >= MAX_COMPILED:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[key] = program
     return program, time.perf_counter() - t0
 
 
 def _block(tree):
     """Waits for a pytree of arrays and copies it to the host."""
     return jax.device_get(tree)
+
+
+def _setup(image: np.ndarray, config: Config) -> tuple[list[Group], tuple]:
+    """A run's groups and the arrays every group shares: target (nb, 3, blk), coords (R, R, 2), image (R, R, 3)."""
+    coords = data.coordinates(config.size)
+    target = to_blocks(np.asarray(data.train_pixels(image)).reshape(-1, 3))
+    return make_groups(config, coords), _put((target, coords, image), split=False)
+
+
+def _first_args(group: Group, shared: tuple) -> tuple:
+    """The arguments of `evaluate_all` for a group (the step-0 snapshot)."""
+    _, coords, image = shared
+    return group.state, group.b, coords, image
+
+
+def _chunk_args(group: Group, shared: tuple, steps) -> tuple:
+    """The arguments of `train_chunk` for a group; `steps` is an int32 scalar on the device(s)."""
+    target, coords, image = shared
+    return group.state, group.lr, group.b, steps, group.features, target, coords, image
+
+
+def warm_up(config: Config) -> float:
+    """Compiles every program a run of `config` needs, without training; returns the seconds it took.
+
+    Programs depend only on the shapes (size, mappings' widths, depth, width), so an app can call this in a
+    background thread at start-up with its default config, and the first run of that shape starts at once.
+    """
+    groups, shared = _setup(np.zeros((config.size, config.size, 3), np.float32), config)
+    steps = _put(np.int32(config.every), split=False)
+    return sum(compiled(evaluate_all, g.model, False, *_first_args(g, shared))[1]
+               + compiled(train_chunk, g.model, True, *_chunk_args(g, shared, steps))[1] for g in groups)
+
+
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> pathlib.Path:
+    """Keeps compiled programs on disk in `path`, so a new process skips compiling shapes seen before.
+
+    Default: the folder named by the environment variable FFN_CACHE_DIR, else `.cache/jax` in the
+    repository (git-ignored). Process-wide; call it once at start-up, before the first run.
+    """
+    path = pathlib.Path(path or os.environ.get("FFN_CACHE_DIR") or pathlib.Path(__file__).resolve().parents[1] / ".cache" / "jax")
+    path.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # ours take 0.1-3 s to compile: keep all
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    from jax.experimental.compilation_cache import compilation_cache
+
+    compilation_cache.reset_cache()  # JAX decides once whether to use the cache; let it decide again
+    return path
 
 
 def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
@@ -194,10 +406,7 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
         raise ValueError(f"Image must be {config.size}×{config.size}×3 for this config (got {image.shape}).")
     start = time.perf_counter()
     compile_seconds = 0.0
-    coords = data.coordinates(config.size)
-    image_dev, coords_dev = jnp.asarray(image), jnp.asarray(coords)
-    target = jnp.asarray(data.train_pixels(image).reshape(-1, 3))  # (N, 3)
-    groups = make_groups(config, coords)
+    groups, shared = _setup(image, config)
 
     def call(fn, donate, group, *args):
         """Runs fn on a group's arrays, compiling it first if no earlier run did; compile time is kept apart."""
@@ -226,16 +435,15 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
         return Snapshot(step, config.iters, time.perf_counter() - start, compile_seconds,
                         pick(train), pick(test), pick(images), pick(weights), bases)
 
-    results = [call(evaluate_all, False, g, g.state, g.b, coords_dev, image_dev) for g in groups]
-    yield snapshot(0, results)
+    yield snapshot(0, [call(evaluate_all, False, g, *_first_args(g, shared)) for g in groups])
 
     step = 0
     while step < config.iters:
         steps = min(config.every, config.iters - step)
+        steps_dev = _put(np.int32(steps), split=False)
         results = []
         for g in groups:
-            g.state, evaluation = call(train_chunk, True, g, g.state, g.lr, g.b, jnp.int32(steps),
-                                       g.features, target, coords_dev, image_dev)
+            g.state, evaluation = call(train_chunk, True, g, *_chunk_args(g, shared, steps_dev))
             results.append(evaluation)
         step += steps
         yield snapshot(step, results)

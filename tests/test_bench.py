@@ -1,0 +1,137 @@
+"""The benchmark's report, and what the trainer's speed rests on: the fast step equals the reference step, and
+compiled programs (in process, warmed up, or on disk) are reused. Nothing here asserts a time."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+import warnings
+
+import jax
+import numpy as np
+import pytest
+
+from ffn import train
+from ffn.config import TINY
+from ffn.model import make_model
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def image():
+    c = np.linspace(0, 1, 16, endpoint=False)
+    x, y = np.meshgrid(c, c)
+    return np.stack([0.5 + 0.4 * np.sin(2 * np.pi * x), 0.5 + 0.4 * np.cos(4 * np.pi * y), x * y], -1).astype(np.float32)
+
+
+def positive(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def test_bench_smoke_reports_every_figure(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "ffn.bench", "--smoke", "--json", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "speedup" in done.stdout and "GFLOP/s" in done.stdout  # the table
+    r = json.loads(out.read_text())
+    assert r["machine"]["cpu"] and r["machine"]["cores"] >= 1 and r["machine"]["jax"] == jax.__version__ and r["machine"]["date"]
+    for who in ("reference", "ffn"):
+        assert positive(r[who]["steps_per_s"]) and positive(r[who]["gflops"]), who
+        assert len(r[who]["seconds"]) == r["repeats"] and all(positive(s) for s in r[who]["seconds"])
+    assert r["speedup"] == pytest.approx(r["ffn"]["steps_per_s"] / r["reference"]["steps_per_s"])
+    assert positive(r["matmul"]["gflops"]) and all(positive(g) for g in r["matmul"]["trainer_shapes_gflops"].values())
+    assert all(positive(f) for f in r["fraction_of_matmul"].values())
+    first = r["first_snapshot_s"]
+    for key in ("cold", "warm", "persistent_cache_empty", "persistent_cache_warm", "persistent_cache_warm_process"):
+        assert positive(first[key]), key
+    assert r["ffn"]["compile_s_warm"] == 0  # the timed runs reused the cold run's programs
+    assert 50e6 < r["memory"]["peak_rss_bytes"] < 50e9
+    assert r["flops"]["run"] == r["config"]["iters"] * r["flops"]["iteration"] + r["flops"]["evaluations"] * r["flops"]["snapshot"]
+    # Identical work: the two trainers end at the same PSNRs, up to float rounding.
+    for spec in r["config"]["mappings"]:
+        assert r["ffn"]["psnr"][spec] == pytest.approx(r["reference"]["psnr"][spec], abs=0.1), spec
+
+
+@pytest.mark.parametrize("model", ["relu", "siren"])
+def test_block_step_equals_the_reference_step(model):
+    """The trainer's step (feature-major, summed over blocks) is `train_step` up to float rounding."""
+    config = TINY.replace(mappings=("gauss:2",), model=model)
+    net = make_model(config)
+    rng = np.random.default_rng(0)
+    n = 2048  # two blocks
+    x = rng.uniform(size=(n, 2 * config.features)).astype(np.float32) * 2 - 1
+    y = rng.uniform(size=(n, 3)).astype(np.float32)
+    state = train.init_state(jax.random.key(0), net, 2 * config.features)
+    for _ in range(3):  # Adam's first steps move every weight by about lr: differences would show
+        ref, ref_loss = jax.jit(train.train_step, static_argnums=2)(state, 1e-3, net, x, y)
+        fast, fast_loss = jax.jit(train.block_train_step, static_argnums=2)(state, 1e-3, net, train.to_blocks(x), train.to_blocks(y))
+        assert float(fast_loss) == pytest.approx(float(ref_loss), rel=1e-5)
+        for a, b in zip(jax.tree.leaves(ref), jax.tree.leaves(fast)):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        state = ref
+
+
+def test_render_equals_model_apply():
+    config = TINY.replace(size=32)
+    net = make_model(config)
+    params = train.init_state(jax.random.key(0), net, 2 * config.features).params
+    b = np.random.default_rng(0).normal(size=(config.features, 2)).astype(np.float32) * 3
+    coords = np.random.default_rng(1).uniform(size=(32, 32, 2)).astype(np.float32)
+    from ffn import mappings
+
+    expected = net.apply(params, mappings.encode(coords, b))
+    np.testing.assert_allclose(train.render(params, net, b, coords), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_blocks_tile_the_training_pixels():
+    assert train.block_size(64 * 64) == train.BLOCK_PIXELS
+    assert train.block_size(125 * 125) == 625 and train.block_size(64) == 64
+    a = np.arange(12 * 5).reshape(12, 5)
+    blocks = train.to_blocks(a)
+    assert blocks.shape == (1, 5, 12) and np.array_equal(blocks[0].T, a)
+
+
+def test_a_second_run_of_the_same_shapes_compiles_nothing(image):
+    config = TINY.replace(mappings=("none", "gauss:1.5", "posenc:2"), iters=10, every=5, seed=3)
+    first = train.train(image, config)
+    again = train.train(image, config)
+    other = train.train(image, config.replace(seed=4, mappings=("none", "gauss:2.5", "posenc:2"), lr=3e-3))
+    assert first.compile_seconds > 0
+    assert again.compile_seconds == 0 and other.compile_seconds == 0  # same shapes: same programs
+    assert again.test_psnr == first.test_psnr
+
+
+def test_a_chunk_updates_its_state_in_place(image):
+    """The chunk's state is donated: XLA reuses its buffers (and so warns of none it could not use)."""
+    config = TINY.replace(mappings=("gauss:2", "gauss:4"), width=40, iters=4, every=4)
+    groups, shared = train._setup(image, config)
+    group = groups[0]
+    args = train._chunk_args(group, shared, train._put(np.int32(4), split=False))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        program, _ = train.compiled(train.train_chunk, group.model, True, *args)
+        state, _ = program(*args)
+    assert not [w for w in caught if "donat" in str(w.message)]
+    assert all(x.is_deleted() for x in jax.tree.leaves(group.state))
+    assert not any(x.is_deleted() for x in jax.tree.leaves(state))
+
+
+def test_warm_up_compiles_every_program_of_a_run(image):
+    config = TINY.replace(mappings=("basic", "gauss:7"), width=24, iters=7, every=3)
+    assert train.warm_up(config) > 0
+    assert train.warm_up(config) == 0
+    assert train.train(image, config).compile_seconds == 0
+
+
+def test_persistent_cache_is_written_to_the_folder_given(tmp_path):
+    script = ("from ffn import data, train; from ffn.config import TINY; import numpy as np; "
+              "print(train.enable_compilation_cache()); "
+              "train.train(np.zeros((16, 16, 3), np.float32), TINY.replace(iters=5, every=5))")
+    env = {**os.environ, "FFN_CACHE_DIR": str(tmp_path / "jax")}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().splitlines()[-1] == str(tmp_path / "jax")
+    assert len(list((tmp_path / "jax").iterdir())) >= 2  # the step-0 evaluation and the chunk programs, at least
