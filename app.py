@@ -302,7 +302,8 @@ def stop(request: gr.Request):
 
 def gallery(history: report.History, snap: train.Snapshot):
     """Reconstructions (captioned with the current test PSNR) and the ground truth."""
-    items = [(snap.images[s], report.caption(s, snap.test_psnr[s])) for s in history.config.mappings]
+    labels = report.captions(snap)
+    items = [(snap.images[s], labels[s]) for s in history.config.mappings]
     return items + [(history.ground_truth, "ground truth")]
 
 
@@ -796,6 +797,10 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), help="port")
     p.add_argument("--share", action="store_true", help="also make a public link (needs the internet)")
     args = p.parse_args(argv)
+    # Compiled programs survive restarts on disk, and the defaults' programs compile while the page loads,
+    # so the first Train click starts at once (see README, Performance).
+    train.enable_compilation_cache()
+    threading.Thread(target=train.warm_up, args=(QUICK,), name="warm-up", daemon=True).start()
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):  # Gradio's own lines, including a long one when sharing fails
         _, local_url, share_url = demo.launch(server_name=args.host, server_port=args.port, share=args.share,

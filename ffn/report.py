@@ -27,9 +27,17 @@ def filename(spec: str) -> str:
     return re.sub(r"[^a-z0-9._-]", "_", spec.replace("@", "_lr"))
 
 
-def caption(spec: str, psnr: float) -> str:
-    """'gauss:10 · 24.31 dB', or 'gauss:10 · diverged' for a network that stopped producing numbers."""
-    return f"{spec} · {psnr:.2f} dB" if math.isfinite(psnr) else f"{spec} · diverged"
+def caption(spec: str, psnr: float, diverged: bool = False) -> str:
+    """'gauss:10 · 24.31 dB', 'gauss:10 · 7.80 dB · diverged', or 'gauss:10 · diverged' when it is NaN."""
+    if not math.isfinite(psnr):
+        return f"{spec} · diverged"
+    return f"{spec} · {psnr:.2f} dB" + (" · diverged" if diverged else "")
+
+
+def captions(snap: Snapshot) -> dict[str, str]:
+    """spec -> its caption at this snapshot (test PSNR, and whether it has diverged)."""
+    diverged = set(snap.diverged)
+    return {s: caption(s, v, s in diverged) for s, v in snap.test_psnr.items()}
 
 
 def _shrink(picture: np.ndarray, limit: int) -> np.ndarray:
@@ -55,7 +63,7 @@ class History:
         self.steps: list[int] = []
         self.train_psnr: dict[str, list[float]] = {s: [] for s in config.mappings}
         self.test_psnr: dict[str, list[float]] = {s: [] for s in config.mappings}
-        self.frames: list[tuple[int, dict[str, np.ndarray], dict[str, float]]] = []
+        self.frames: list[tuple[int, dict[str, np.ndarray], dict[str, str]]] = []  # step, pictures, captions
         self.last: Snapshot | None = None
         self.colors = plots.mapping_colors(config.mappings)
 
@@ -65,7 +73,7 @@ class History:
             self.train_psnr[spec].append(snap.train_psnr[spec])
             self.test_psnr[spec].append(snap.test_psnr[spec])
         small = {s: _shrink(p, VIDEO_TILE) for s, p in snap.images.items()}
-        self.frames.append((snap.step, small, dict(snap.test_psnr)))
+        self.frames.append((snap.step, small, captions(snap)))
         self.last = snap
 
     def figures(self):
@@ -75,15 +83,16 @@ class History:
     def comparison(self) -> np.ndarray:
         """The final reconstructions and the ground truth side by side, labelled with test PSNR."""
         snap = self.last
-        tiles = [(caption(s, snap.test_psnr[s]), snap.images[s]) for s in self.config.mappings]
+        labels = captions(snap)
+        tiles = [(labels[s], snap.images[s]) for s in self.config.mappings]
         tiles.append(("ground truth", self.ground_truth))
         return images.tile_grid(tiles, title=f"{self.name} · {self.config.size} px · step {snap.step}")
 
     def video_frames(self):
         """One labelled frame per snapshot (a generator: frames are composed as the encoder asks)."""
         truth = _shrink(self.ground_truth, VIDEO_TILE)
-        for step, pictures, psnrs in self.frames:
-            tiles = [(caption(s, psnrs[s]), pictures[s]) for s in self.config.mappings]
+        for step, pictures, labels in self.frames:
+            tiles = [(labels[s], pictures[s]) for s in self.config.mappings]
             yield images.tile_grid(tiles + [("ground truth", truth)], title=f"step {step} / {self.config.iters}")
 
     def metrics(self) -> dict:

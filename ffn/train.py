@@ -42,6 +42,7 @@ from ffn.model import MLP, make_model
 
 RENDER_PIXELS = 1 << 15  # pixels per rendering block: bounds the activations of evaluation
 BLOCK_PIXELS = 1024  # training pixels per gradient block: (width, 1024) floats = 1 MB, a core's L2 cache
+DIVERGED_DB = 3.0  # a train PSNR this far below the untrained network's means training has failed
 NETWORKS = "networks"  # the mesh axis the K networks of a group are split along when there are several devices
 
 
@@ -237,6 +238,7 @@ class Snapshot:
     images: dict[str, np.ndarray]  # spec -> (R, R, 3) uint8 reconstruction on the full grid
     params: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)  # spec -> host copy of its weights
     bases: dict[str, np.ndarray | None] = dataclasses.field(default_factory=dict, repr=False)  # spec -> its B
+    initial_train_psnr: dict[str, float] = dataclasses.field(default_factory=dict, repr=False)  # spec -> at step 0
 
     @property
     def train_seconds(self) -> float:
@@ -245,8 +247,12 @@ class Snapshot:
 
     @property
     def diverged(self) -> list[str]:
-        """Specs whose network has stopped producing numbers (NaN or inf loss)."""
-        return [s for s, v in self.train_psnr.items() if not np.isfinite(v)]
+        """Specs whose training has failed: a NaN or inf loss, or a train PSNR `DIVERGED_DB` below the untrained
+        network's. A sigmoid output never gives NaN: too large a learning rate instead saturates it (or kills
+        the ReLUs) and the network sticks at a flat or two-tone picture, worse than where it started."""
+        start = self.initial_train_psnr
+        return [s for s, v in self.train_psnr.items()
+                if not np.isfinite(v) or (self.step > 0 and s in start and v < start[s] - DIVERGED_DB)]
 
     @property
     def done(self) -> bool:
@@ -420,6 +426,8 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
         for i, spec in enumerate(g.specs):
             bases[spec] = None if g.b is None else np.asarray(g.b[i])
 
+    initial: dict[str, float] = {}
+
     def snapshot(step, results) -> Snapshot:
         # The one host-device sync of a chunk: metrics, pictures and a copy of the weights (donated next chunk).
         results, params = _block((results, [g.state.params for g in groups]))
@@ -432,8 +440,10 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
                 weights[spec] = jax.tree.map(lambda x: x[i], p)
         order = config.mappings
         pick = lambda d: {s: d[s] for s in order}  # noqa: E731
+        if not initial:  # the step-0 train PSNRs, kept for `Snapshot.diverged`
+            initial.update(pick(train))
         return Snapshot(step, config.iters, time.perf_counter() - start, compile_seconds,
-                        pick(train), pick(test), pick(images), pick(weights), bases)
+                        pick(train), pick(test), pick(images), pick(weights), bases, dict(initial))
 
     yield snapshot(0, [call(evaluate_all, False, g, *_first_args(g, shared)) for g in groups])
 
