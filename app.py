@@ -38,7 +38,7 @@ CONCURRENT_RUNS = int(os.environ.get("FFN_CONCURRENT_RUNS", 1))  # one run alrea
 STATE_SESSIONS = int(os.environ.get("FFN_STATE_SESSIONS", 200))
 RUNS_DIR = pathlib.Path(tempfile.gettempdir()) / "ffn-runs"  # per-run output folders, removed after the run
 
-# What a click on "CPU quick look" sets, and the page's defaults: a run that ends in about a minute on a
+# What a click on "CPU quick look" sets, and the page's defaults: a run that ends well within a minute on a
 # 2-core CPU and still shows the paper's point (see README.md for the measured numbers).
 QUICK = configs.CPU
 PAPER = configs.PAPER

@@ -81,10 +81,11 @@ def estimate_seconds(config: Config, gflops: float, efficiency: float = 0.8, com
 def memory_bytes(config: Config) -> int:
     """A cautious estimate of a run's peak memory in bytes, so a server can refuse runs it cannot hold.
 
-    Full-batch training keeps, per mapping and training pixel ((size/2)² of them), its encoded input
-    (C floats) and about 2.5 floats per hidden unit of every layer for the backward pass; rendering works in
-    blocks and is left out. Measured on a CPU (512 px, width 256, depth 4, m 256, one to six mappings; and
-    256 px, width 512, depth 8, m 512) it is 1.1–1.8× what the process really added.
+    Counts, per mapping and training pixel ((size/2)² of them), its encoded input (C floats) and about 2.5
+    floats per hidden unit of every layer, as a one-batch backward pass would hold. That was 1.1–1.8× what
+    a CPU process really added with a one-batch trainer; `ffn.train` now sums the gradient over blocks of
+    pixels and needs much less (1.1 GB measured at 512 px with five mappings, against 4.6 GB estimated),
+    so this errs high on purpose: a cap built on it refuses only runs that are truly large.
     """
     pixels = (config.size // 2) ** 2
     per_pixel = sum(m.width(config.features) + 2.5 * config.depth * config.width for m in config.parsed)
