@@ -395,13 +395,12 @@ def show_views(result: Result | None, row):
         return (None,) * 6 + (gr.update(), gr.update(), gr.update())
     snap, truth, colors = result.snapshot, result.truth, result.colors
     specs = list(result.config.mappings)
-    spectra = [(s, analysis.log_spectrum(snap.images[s])) for s in specs] + [("ground truth", analysis.log_spectrum(truth))]
     errors, vmax = analysis.error_maps(snap.images, truth)
     mean_error = {s: 255 * np.abs(analysis.as_float(snap.images[s]) - analysis.as_float(truth)).mean() for s in specs}
     error_tiles = images.tile_grid([(f"{s} · mean {mean_error[s]:.1f}/255", errors[s]) for s in specs],
                                    title=f"|reconstruction − ground truth|: dark 0, yellow {vmax * 255:.0f}/255 or more")
     choices = lambda: gr.update(choices=specs, value=specs[-1])  # noqa: E731 (a fresh update per output)
-    return (images.tile_grid(spectra, title="log |FFT|: low frequencies in the centre"),
+    return (report.spectra_grid(snap.images, truth, "log |FFT|: low frequencies in the centre"),
             views.radial_power_figure(snap.images, truth, colors),
             row_figure(result, row),
             error_tiles,

@@ -103,15 +103,13 @@ def write_spectra(out: pathlib.Path, history) -> dict[str, pathlib.Path]:
     """spectra.html (radial power of every reconstruction and the ground truth) and spectra.png (log spectra)."""
     from PIL import Image
 
-    from ffn import analysis, images, views
+    from ffn import report, views
 
     last = history.last
     paths = {"spectra.html": out / "spectra.html", "spectra.png": out / "spectra.png"}
     views.radial_power_figure(last.images, history.ground_truth, colors=history.colors, height=480).write_html(
         paths["spectra.html"], include_plotlyjs=True)
-    tiles = [(s, analysis.log_spectrum(last.images[s])) for s in history.config.mappings]
-    tiles.append((analysis.GROUND_TRUTH, analysis.log_spectrum(history.ground_truth)))
-    grid = images.tile_grid(tiles, title=f"log |FFT| · {history.name} · step {last.step}")
+    grid = report.spectra_grid(last.images, history.ground_truth, f"log |FFT| · {history.name} · step {last.step}")
     Image.fromarray(grid).save(paths["spectra.png"])
     return paths
 

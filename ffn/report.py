@@ -15,7 +15,7 @@ import jax
 import numpy as np
 from PIL import Image
 
-from ffn import images, plots, video
+from ffn import analysis, images, plots, video
 from ffn.config import Config
 from ffn.train import Snapshot
 
@@ -38,6 +38,12 @@ def captions(snap: Snapshot) -> dict[str, str]:
     """spec -> its caption at this snapshot (test PSNR, and whether it has diverged)."""
     diverged = set(snap.diverged)
     return {s: caption(s, v, s in diverged) for s, v in snap.test_psnr.items()}
+
+
+def spectra_grid(pictures: dict[str, np.ndarray], ground_truth: np.ndarray, title: str) -> np.ndarray:
+    """Log-magnitude spectra (`analysis.log_spectrum`) of each reconstruction and of the ground truth, labelled."""
+    tiles = [(spec, analysis.log_spectrum(p)) for spec, p in pictures.items()]
+    return images.tile_grid(tiles + [(analysis.GROUND_TRUTH, analysis.log_spectrum(ground_truth))], title=title)
 
 
 def _shrink(picture: np.ndarray, limit: int) -> np.ndarray:
