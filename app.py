@@ -21,7 +21,7 @@ from typing import NamedTuple
 import gradio as gr
 import numpy as np
 
-from ffn import analysis, images, paper, report, sweep, train, views
+from ffn import analysis, images, paper, plots, report, sweep, train
 from ffn import config as configs
 from ffn import cost, data, mappings
 
@@ -401,10 +401,10 @@ def show_views(result: Result | None, row):
                                    title=f"|reconstruction − ground truth|: dark 0, yellow {vmax * 255:.0f}/255 or more")
     choices = lambda: gr.update(choices=specs, value=specs[-1])  # noqa: E731 (a fresh update per output)
     return (report.spectra_grid(snap.images, truth, "log |FFT|: low frequencies in the centre"),
-            views.radial_power_figure(snap.images, truth, colors),
+            plots.radial_power_figure(snap.images, truth, colors),
             row_figure(result, row),
             error_tiles,
-            views.kernel_slices_figure(snap.bases, colors),
+            plots.kernel_slices_figure(snap.bases, colors),
             paper_table(result),
             gr.update(maximum=result.config.size - 1, value=min(int(row), result.config.size - 1)),
             choices(), choices())
@@ -414,7 +414,7 @@ def row_figure(result: Result | None, row):
     if result is None:
         return None
     row = int(min(max(0, row), result.config.size - 1))
-    return views.row_slice_figure(result.snapshot.images, result.truth, row, result.colors)
+    return plots.row_slice_figure(result.snapshot.images, result.truth, row, result.colors)
 
 
 def paper_table(result: Result) -> str:
@@ -454,8 +454,8 @@ def kernel_view(result: Result | None, spec, trained):
         raise gr.Error(f"Choose one of this run's mappings ({', '.join(result.config.mappings)}).",
                        print_exception=False)
     ntk = analysis.ntk_map(result.config, result.snapshot, spec, n=48, trained=trained)
-    return (views.kernel_heatmap_figure(result.snapshot.bases[spec], spec),
-            views.ntk_heatmap_figure(ntk, spec, trained=trained))
+    return (plots.kernel_heatmap_figure(result.snapshot.bases[spec], spec),
+            plots.ntk_heatmap_figure(ntk, spec, trained=trained))
 
 
 def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
@@ -476,14 +476,14 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
             if time.perf_counter() - last_yield >= 1 / UPDATES_PER_SECOND and not snap.done:
                 last_yield = time.perf_counter()
                 yield (f"σ sweep: step {snap.step} / {snap.iters}" + (" · compiling…" if snap.step == 0 else ""),
-                       views.sweep_figure(summary), gr.skip())
+                       plots.sweep_figure(summary), gr.skip())
     finally:
         run.close()
         _drop_flag(request, flag)
     best = summary["best_sigma"]
     verdict = f"best σ = **{best:g}** (test PSNR {max(v for v in summary['final_test_psnr'] if v is not None):.2f} dB)" \
         if best is not None else "every σ diverged: lower the learning rate"
-    yield f"σ sweep done at step {snap.step}: {verdict}", views.sweep_figure(summary), best
+    yield f"σ sweep done at step {snap.step}: {verdict}", plots.sweep_figure(summary), best
 
 
 def use_sigma(best, selected):

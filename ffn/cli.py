@@ -103,11 +103,11 @@ def write_spectra(out: pathlib.Path, history) -> dict[str, pathlib.Path]:
     """spectra.html (radial power of every reconstruction and the ground truth) and spectra.png (log spectra)."""
     from PIL import Image
 
-    from ffn import report, views
+    from ffn import plots, report
 
     last = history.last
     paths = {"spectra.html": out / "spectra.html", "spectra.png": out / "spectra.png"}
-    views.radial_power_figure(last.images, history.ground_truth, colors=history.colors, height=480).write_html(
+    plots.radial_power_figure(last.images, history.ground_truth, colors=history.colors, height=480).write_html(
         paths["spectra.html"], include_plotlyjs=True)
     grid = report.spectra_grid(last.images, history.ground_truth, f"log |FFT| · {history.name} · step {last.step}")
     Image.fromarray(grid).save(paths["spectra.png"])
@@ -116,9 +116,9 @@ def write_spectra(out: pathlib.Path, history) -> dict[str, pathlib.Path]:
 
 def write_sweep(out: pathlib.Path, summary: dict) -> dict[str, pathlib.Path]:
     """sweep.json (the summary of `ffn.sweep.summarise_sweep`) and sweep.html (PSNR against σ)."""
-    from ffn import views
+    from ffn import plots
 
     paths = {"sweep.json": out / "sweep.json", "sweep.html": out / "sweep.html"}
     paths["sweep.json"].write_text(json.dumps(summary, indent=1, allow_nan=False))
-    views.sweep_figure(summary, height=480).write_html(paths["sweep.html"], include_plotlyjs=True)
+    plots.sweep_figure(summary, height=480).write_html(paths["sweep.html"], include_plotlyjs=True)
     return paths

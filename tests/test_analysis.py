@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ffn import analysis, cli, mappings, paper, sweep, train, views
+from ffn import analysis, cli, mappings, paper, plots, sweep, train
 from ffn.config import PAPER, PAPER_PROTOCOL, PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, TINY
 from ffn.model import MLP, Siren, make_model
 from ffn.plots import mapping_colors
@@ -343,13 +343,13 @@ def test_views_build_fast_figures_with_the_runs_colours(run, image):
     last = snaps[-1]
     colors = mapping_colors(config.mappings)
     figs = {
-        "kernels": views.kernel_slices_figure(last.bases, colors=colors),
-        "kernel": views.kernel_heatmap_figure(last.bases["gauss:2"], "gauss:2"),
-        "no kernel": views.kernel_heatmap_figure(None, "none"),
-        "ntk": views.ntk_heatmap_figure(analysis.ntk_map(config, last, "gauss:2", n=8), "gauss:2"),
-        "spectra": views.radial_power_figure(last.images, image, colors=colors),
-        "row": views.row_slice_figure(last.images, image, 8, colors=colors),
-        "sweep": views.sweep_figure({"sigmas": [1, 3, 10], "final_train_psnr": [20, 25, None],
+        "kernels": plots.kernel_slices_figure(last.bases, colors=colors),
+        "kernel": plots.kernel_heatmap_figure(last.bases["gauss:2"], "gauss:2"),
+        "no kernel": plots.kernel_heatmap_figure(None, "none"),
+        "ntk": plots.ntk_heatmap_figure(analysis.ntk_map(config, last, "gauss:2", n=8), "gauss:2"),
+        "spectra": plots.radial_power_figure(last.images, image, colors=colors),
+        "row": plots.row_slice_figure(last.images, image, 8, colors=colors),
+        "sweep": plots.sweep_figure({"sigmas": [1, 3, 10], "final_train_psnr": [20, 25, None],
                                      "final_test_psnr": [19, 21, None], "best_sigma": 3}),
     }
     for name, fig in figs.items():
