@@ -1,37 +1,27 @@
 """One frozen configuration with the paper's defaults; presets derive from it.
 
-Every entry point (command line, app, API, tests) builds a `Config`, and `Config` checks its own fields,
-so a wrong value is refused in one place with a sentence that says what is allowed.
+Every entry point (command line, app, API, tests) builds a `Config`, and `Config` checks its own fields
+(with `ffn.checks`), so a wrong value is refused in one place with the same sentence wherever it came from.
 """
 
 import dataclasses
-import math
-import numbers
 
-from ffn import mappings
+from ffn import checks, mappings
 
 PAPER_MAPPINGS = ("none", "basic", "posenc:6", "gauss:1", "gauss:10", "gauss:100")
 
-LIMITS = {  # name: (smallest, largest) allowed
-    "iters": (1, 100_000),
-    "depth": (2, 16),
-    "width": (4, 2048),
-    "features": (1, 2048),
-    "every": (1, 10_000),
-    "seed": (0, 2**31 - 1),
+LIMITS = {  # name: (what it is called in a message, smallest, largest allowed)
+    "iters": ("iters", 1, 100_000),
+    "depth": ("depth", 2, 16),
+    "width": ("width", 4, 2048),
+    "features": ("features (mapping size m)", 1, 2048),
+    "every": ("every", 1, 10_000),
+    "seed": ("seed", 0, 2**31 - 1),
 }
 MAX_MAPPINGS = 24
 MODELS = ("relu", "siren")  # network families (see ffn.model)
+LR_LIMITS = (0.0, 1.0)  # Adam's learning rate lies above 0 and at most 1
 W0_LIMITS = (1.0, 100.0)  # SIREN's ω0; the SIREN paper uses 30
-
-
-def _integer(name: str, value) -> int:
-    low, high = LIMITS[name]
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value != int(value):
-        raise ValueError(f"{name} must be a whole number between {low} and {high} (got {value!r}).")
-    if not low <= int(value) <= high:
-        raise ValueError(f"{name} must be between {low} and {high} (got {int(value)}).")
-    return int(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,20 +55,12 @@ class Config:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
         set_("mappings", canonical)
         set_("size", check_size(self.size))
-        for name in LIMITS:
-            set_(name, _integer(name, getattr(self, name)))
-        lr = self.lr
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or not 0 < lr <= 1:
-            raise ValueError(f"lr (learning rate) must be a number above 0 and at most 1 (got {lr!r}).")
-        set_("lr", float(lr))
+        for name, (label, low, high) in LIMITS.items():
+            set_(name, checks.whole(getattr(self, name), label, low, high, param=name))
+        set_("lr", checks.real(self.lr, "lr (learning rate)", *LR_LIMITS, param="lr", above=True))
         model = self.model.strip().lower() if isinstance(self.model, str) else self.model
-        if model not in MODELS:
-            raise ValueError(f"model must be 'relu' (the paper's ReLU MLP) or 'siren' (sine activations) (got {self.model!r}).")
-        set_("model", model)
-        w0, (low, high) = self.w0, W0_LIMITS
-        if isinstance(w0, bool) or not isinstance(w0, numbers.Real) or not math.isfinite(w0) or not low <= w0 <= high:
-            raise ValueError(f"w0 (SIREN's frequency factor ω0) must be a number from {low:g} to {high:g} (got {w0!r}).")
-        set_("w0", float(w0))
+        set_("model", checks.one_of(model, "model", MODELS, param="model"))
+        set_("w0", checks.real(self.w0, "w0 (SIREN's ω₀)", *W0_LIMITS, param="w0"))
         if self.features % 2 and any(mappings.parse(s).kind == "posenc" for s in canonical):
             raise ValueError(f"Positional encoding needs an even number of features (got {self.features}).")
 
@@ -106,7 +88,6 @@ PAPER = Config()
 # text images train every mapping at lr 1e-3, posenc S=5, Gaussian σ=14.
 PAPER_PROTOCOL_NATURAL = PAPER.replace(mappings=("none@0.01", "basic@0.01", "posenc:6", "gauss:10"))
 PAPER_PROTOCOL_TEXT = PAPER.replace(mappings=("none", "basic", "posenc:5", "gauss:14"))
-PAPER_PROTOCOL = PAPER_PROTOCOL_NATURAL  # the name earlier code uses
 # Small enough for tests: compiles and trains in seconds.
 TINY = PAPER.replace(mappings=("none", "gauss:2"), size=16, iters=20, width=32, features=8, every=5)
 # A quick look on a 2-core CPU (well under a minute): at 128 px the right σ is about 2.5, not 10

@@ -15,12 +15,13 @@ trains on the even rows and columns and is tested on the odd ones (`train_pixels
 from __future__ import annotations
 
 import io
-import math
 import operator
 import os
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ffn import checks
 
 __all__ = [
     "ImageError",
@@ -67,26 +68,11 @@ def check_size(size) -> int:
     It must be a whole, even number between `MIN_RESOLUTION` and `MAX_RESOLUTION`: even because the
     train/test split takes every other pixel, so both halves are then exactly `size // 2` per side.
     Whole floats (e.g. 256.0 from a UI slider) are accepted; bools, strings and fractions are not.
-    Raises `ValueError` with a message for a person.
+    Raises `checks.Invalid` (a ValueError) with a message for a person.
     """
-    rule = (
-        f"Resolution must be an even number of pixels between {MIN_RESOLUTION} and {MAX_RESOLUTION}"
-    )
-    if isinstance(size, (bool, np.bool_)) or isinstance(size, (str, bytes)):
-        raise ValueError(f"{rule} (got {size!r}).")
-    try:
-        value = operator.index(size)
-    except TypeError:
-        # Not an integer type: allow floats that happen to be whole (sliders send 256.0).
-        try:
-            as_float = float(size)
-        except (TypeError, ValueError):
-            raise ValueError(f"{rule} (got {size!r}).") from None
-        if not math.isfinite(as_float) or not as_float.is_integer():
-            raise ValueError(f"{rule} (got {size!r}).") from None
-        value = int(as_float)
-    if not MIN_RESOLUTION <= value <= MAX_RESOLUTION or value % 2:
-        raise ValueError(f"{rule} (got {value}).")
+    value = checks.whole(size, "size (resolution)", MIN_RESOLUTION, MAX_RESOLUTION, param="size")
+    if value % 2:
+        raise checks.Invalid(f"size (resolution) must be an even number of pixels (got {value}).", "size")
     return value
 
 

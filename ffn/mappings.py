@@ -137,12 +137,29 @@ def encode(x, b):
     return jnp.concatenate([jnp.sin(x_proj), jnp.cos(x_proj)], axis=-1)
 
 
+def encode_t(coords, b):
+    """`encode` on feature-major coordinates, as the trainer lays them out: (2, P) -> (2·rows(B), P), or the
+    coordinates themselves when B is None."""
+    if b is None:
+        return coords
+    x_proj = b @ (2.0 * jnp.pi * coords)  # (rows, P)
+    return jnp.concatenate([jnp.sin(x_proj), jnp.cos(x_proj)], axis=0)
+
+
 def suggested_sigma(size: int) -> float:
     """A good first σ for a natural photograph at size×size px: 10 at 512 px (the paper), scaled with size.
 
     σ counts cycles per image side, so halving the resolution halves the detail there is to fit.
     """
     return 10.0 * size / 512
+
+
+def posenc_scale(size: int) -> float:
+    """The positional-encoding S that suits a size×size image: 6 at 512 px (the paper), one less per halving.
+
+    posenc:S reaches 2**S - 1 cycles per side, so halving the resolution (and the detail there is) takes one off.
+    """
+    return max(1.0, round(6 + math.log2(size / 512)))
 
 
 def overfit_warning(mapping: Mapping, size: int) -> str | None:

@@ -3,6 +3,12 @@
 `MLP` is the paper's ReLU network; `Siren` is the sine-activated network of Sitzmann et al. (NeurIPS 2020,
 "Implicit Neural Representations with Periodic Activation Functions"), the other common way to fit high
 frequencies, usually fed the raw coordinates (the `none` mapping).
+
+Each network runs two ways on the same parameters: `model.apply(params, x)` on (points, channels), as Flax
+does, and `model.apply_t(params, x)` on *feature-major* (channels, points) inputs, which the trainer uses:
+in that layout every product of a training step, the weight gradient included, takes the fast matmul path
+(see `ffn.train`). The paper's MLP writes its feature-major pass out with `dense_t`; SIREN falls back to
+its own `apply` on the transposed block: right, only slower.
 """
 
 import math
@@ -17,6 +23,33 @@ kernel_init = nn.initializers.glorot_normal()
 bias_init = nn.initializers.normal(stddev=1e-2)
 
 
+@jax.custom_vjp
+def dense_t(kernel, bias, x):
+    """A Dense layer (flax's x·W + b) on feature-major inputs: kernel (C, F), bias (F,), x (C, P) -> (F, P)."""
+    # Wᵀ is copied (it is small) behind a barrier: XLA would fold a bare transpose into the product, which
+    # would then contract the kernel's major axis and leave the fast matmul path.
+    return jax.lax.optimization_barrier(kernel.T) @ x + bias[:, None]
+
+
+def _dense_t_forward(kernel, bias, x):
+    return dense_t(kernel, bias, x), (kernel, x)
+
+
+def _dense_t_backward(residuals, g):  # g (F, P)
+    kernel, x = residuals
+    d_kernel = jax.lax.dot_general(x, g, (((1,), (1,)), ((), ())))  # (C, F); the pixels are minor in both
+    # The input's gradient kernel·g (C, P) is not needed for the first layer; XLA drops it there.
+    return d_kernel, jnp.sum(g, axis=1), kernel @ g
+
+
+dense_t.defvjp(_dense_t_forward, _dense_t_backward)
+
+
+def _layer(i: int) -> str:
+    """The name of Dense layer i in the parameters, set explicitly so that `MLP.apply_t` can find it."""
+    return f"Dense_{i}"
+
+
 class MLP(nn.Module):
     """`depth` Dense layers: depth-1 hidden layers of `width` with ReLU, then Dense(3) and a sigmoid."""
 
@@ -25,10 +58,19 @@ class MLP(nn.Module):
 
     @nn.compact
     def __call__(self, x):  # (..., C) encoded coordinates -> (..., 3) RGB in (0, 1)
-        for _ in range(self.depth - 1):
-            x = nn.relu(nn.Dense(self.width, kernel_init=kernel_init, bias_init=bias_init)(x))
-        x = nn.Dense(3, kernel_init=kernel_init, bias_init=bias_init)(x)
+        for i in range(self.depth - 1):
+            x = nn.relu(nn.Dense(self.width, kernel_init=kernel_init, bias_init=bias_init, name=_layer(i))(x))
+        x = nn.Dense(3, kernel_init=kernel_init, bias_init=bias_init, name=_layer(self.depth - 1))(x)
         return nn.sigmoid(x)
+
+    @nn.nowrap
+    def apply_t(self, params, x):
+        """`apply` on feature-major inputs, written out with `dense_t`: x (C, P) -> (3, P)."""
+        layers = params["params"]
+        for i in range(self.depth):
+            x = dense_t(layers[_layer(i)]["kernel"], layers[_layer(i)]["bias"], x)
+            x = jax.nn.relu(x) if i < self.depth - 1 else jax.nn.sigmoid(x)
+        return x
 
     def flops_per_point(self, in_features: int) -> int:
         """Multiply-adds x2 of one forward pass for one input point (the bias adds and activations are ignored)."""
@@ -74,14 +116,14 @@ class Siren(nn.Module):
         y = 0.5 + 0.5 * x
         return y + jax.lax.stop_gradient(jnp.clip(y, 0.0, 1.0) - y)  # clipped forward, identity backward
 
+    @nn.nowrap
+    def apply_t(self, params, x):
+        """`apply` on feature-major inputs through the (points, channels) layout: x (C, P) -> (3, P)."""
+        return self.apply(params, x.T).T
+
     def flops_per_point(self, in_features: int) -> int:
         """Multiply-adds x2 of one forward pass for one input point (as `MLP.flops_per_point`)."""
         return MLP(self.depth, self.width).flops_per_point(in_features)
-
-
-def count_params(params) -> int:
-    """Number of scalars in a parameter pytree."""
-    return sum(int(jnp.size(p)) for p in jax.tree.leaves(params))
 
 
 def make_model(config) -> nn.Module:

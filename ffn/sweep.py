@@ -6,30 +6,24 @@ trained alone. This is the paper's recipe for choosing σ (its Figure 4 / Table 
 """
 
 import math
-import numbers
 
 import numpy as np
 
-from ffn import mappings
+from ffn import checks, mappings
 from ffn.config import MAX_MAPPINGS, Config
 
 MIN_POINTS = 2
 
 
 def check_sweep(sigma_min, sigma_max, n) -> tuple[float, float, int]:
-    """Validates a sweep's range and count; returns (σ_min, σ_max, n) or raises ValueError with a reason."""
-    for name, value in (("sigma_min", sigma_min), ("sigma_max", sigma_max)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
-            raise ValueError(f"The sweep's {name} must be a positive finite number (got {value!r}).")
-    if not sigma_min < sigma_max:
-        raise ValueError(f"The sweep's sigma_min must be below its sigma_max (got {sigma_min:g} and {sigma_max:g}).")
+    """Validates a sweep's range and count; returns (σ_min, σ_max, n) or raises `checks.Invalid` with a reason."""
     top = mappings.MAX_SCALE["gauss"]
-    if sigma_max > top:
-        raise ValueError(f"The sweep's sigma_max must be at most {top:g} (got {sigma_max:g}).")
-    if isinstance(n, bool) or not isinstance(n, numbers.Real) or not math.isfinite(n) or n != int(n) \
-            or not MIN_POINTS <= n <= MAX_MAPPINGS:
-        raise ValueError(f"The sweep's number of scales must be a whole number from {MIN_POINTS} to {MAX_MAPPINGS} (got {n!r}).")
-    return float(sigma_min), float(sigma_max), int(n)
+    low = checks.real(sigma_min, "sigma_min", 0, top, above=True)
+    high = checks.real(sigma_max, "sigma_max", 0, top, above=True)
+    if not low < high:
+        raise checks.Invalid(f"The sweep's sigma_min must be below its sigma_max (got {low:g} and {high:g}).",
+                             "sigma_min")
+    return low, high, checks.whole(n, "n (how many σ)", MIN_POINTS, MAX_MAPPINGS)
 
 
 def sweep_sigmas(sigma_min: float, sigma_max: float, n: int) -> tuple[float, ...]:

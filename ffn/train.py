@@ -73,60 +73,6 @@ def train_step(state: TrainState, lr, model: MLP, features, target) -> tuple[Tra
     return _adam(state, lr, grads), loss
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The network in the feature-major layout
-
-
-@jax.custom_vjp
-def dense_t(kernel, bias, x):
-    """A Dense layer (flax's x·W + b) on feature-major inputs: kernel (C, F), bias (F,), x (C, P) -> (F, P)."""
-    # Wᵀ is copied (it is small) behind a barrier: XLA would fold a bare transpose into the product, which
-    # would then contract the kernel's major axis and leave the fast matmul path.
-    return jax.lax.optimization_barrier(kernel.T) @ x + bias[:, None]
-
-
-def _dense_t_forward(kernel, bias, x):
-    return dense_t(kernel, bias, x), (kernel, x)
-
-
-def _dense_t_backward(residuals, g):  # g (F, P)
-    kernel, x = residuals
-    d_kernel = jax.lax.dot_general(x, g, (((1,), (1,)), ((), ())))  # (C, F); the pixels are minor in both
-    # The input's gradient kernel·g (C, P) is not needed for the first layer; XLA drops it there.
-    return d_kernel, jnp.sum(g, axis=1), kernel @ g
-
-
-dense_t.defvjp(_dense_t_forward, _dense_t_backward)
-
-
-def _written_out(model) -> bool:
-    """True for the paper's MLP, which `apply_t` writes out (a field added to MLP sends it to model.apply)."""
-    return type(model) is MLP and {f.name for f in dataclasses.fields(model)} - {"parent", "name"} == {"depth", "width"}
-
-
-def apply_t(params, model, x):
-    """`model.apply` on feature-major inputs: x (C, P) -> (3, P).
-
-    The paper's MLP is written out with `dense_t`, so that its gradient runs on the fast path; any other
-    network (SIREN) goes through its own `apply`, on transposed blocks: right, only slower.
-    """
-    if not _written_out(model):
-        return model.apply(params, x.T).T
-    layers = params["params"]
-    for i in range(model.depth):
-        x = dense_t(layers[f"Dense_{i}"]["kernel"], layers[f"Dense_{i}"]["bias"], x)
-        x = jax.nn.relu(x) if i < model.depth - 1 else jax.nn.sigmoid(x)
-    return x
-
-
-def encode_t(coords, b):
-    """`mappings.encode` on feature-major coordinates: (2, P) -> (C, P); the coordinates themselves if B is None."""
-    if b is None:
-        return coords
-    x_proj = b @ (2.0 * jnp.pi * coords)  # (rows, P)
-    return jnp.concatenate([jnp.sin(x_proj), jnp.cos(x_proj)], axis=0)
-
-
 def block_size(pixels: int) -> int:
     """The largest divisor of `pixels` up to BLOCK_PIXELS, so that equal blocks tile the training pixels."""
     return max(d for d in range(1, min(pixels, BLOCK_PIXELS) + 1) if pixels % d == 0)
@@ -144,7 +90,7 @@ def block_loss_and_grads(params, model, features, target):
 
     def block(total, batch):
         x, y = batch
-        loss, grads = jax.value_and_grad(lambda p: scale * jnp.sum((apply_t(p, model, x) - y) ** 2))(params)
+        loss, grads = jax.value_and_grad(lambda p: scale * jnp.sum((model.apply_t(p, x) - y) ** 2))(params)
         return jax.tree.map(jnp.add, total, (loss, grads)), None
 
     zero = jax.tree.map(jnp.zeros_like, (jnp.zeros((), jnp.float32), params))
@@ -168,7 +114,7 @@ def render(params, model: MLP, b, coords):
     while size % rows:
         rows -= 1
     blocks = jnp.swapaxes(coords.reshape(size // rows, rows * size, 2), 1, 2)  # (blocks, 2, rows·R)
-    pred = jax.lax.map(lambda c: apply_t(params, model, encode_t(c, b)), blocks)  # (blocks, 3, rows·R)
+    pred = jax.lax.map(lambda c: model.apply_t(params, mappings.encode_t(c, b)), blocks)  # (blocks, 3, rows·R)
     return jnp.swapaxes(pred, 1, 2).reshape(size, size, 3)
 
 
@@ -292,7 +238,7 @@ def _put(tree, split: bool):
 @jax.jit
 def _encode_blocks(b, coords):
     """The K networks' encodings of coordinate blocks: b (K, rows, 2), coords (nb, 2, blk) -> (K, nb, C, blk)."""
-    return jax.vmap(lambda b: jax.vmap(lambda c: encode_t(c, b))(coords))(b)
+    return jax.vmap(lambda b: jax.vmap(lambda c: mappings.encode_t(c, b))(coords))(b)
 
 
 def make_groups(config: Config, coords) -> list[Group]:
@@ -348,7 +294,7 @@ def compiled(fn: Callable, model: MLP, donate: bool, *args):
     return program, time.perf_counter() - t0
 
 
-def _block(tree):
+def _to_host(tree):
     """Waits for a pytree of arrays and copies it to the host."""
     return jax.device_get(tree)
 
@@ -430,7 +376,7 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
 
     def snapshot(step, results) -> Snapshot:
         # The one host-device sync of a chunk: metrics, pictures and a copy of the weights (donated next chunk).
-        results, params = _block((results, [g.state.params for g in groups]))
+        results, params = _to_host((results, [g.state.params for g in groups]))
         train, test, images, weights = {}, {}, {}, {}
         for group, (pictures, train_mse, test_mse), p in zip(groups, results, params):
             for i, spec in enumerate(group.specs):

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from ffn import analysis, cli, mappings, paper, plots, sweep, train
-from ffn.config import PAPER, PAPER_PROTOCOL, PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, TINY
+from ffn.config import PAPER, PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, TINY
 from ffn.model import MLP, Siren, make_model
 from ffn.plots import mapping_colors
 
@@ -327,7 +327,6 @@ def test_paper_numbers_and_presets():
     assert ref == {"none@0.01": 18.40, "gauss:10": 30.47}  # one line per kind, keyed by our spec for its colour
     with pytest.raises(ValueError, match="dataset"):
         paper.paper_reference(("none",), "faces")
-    assert PAPER_PROTOCOL is PAPER_PROTOCOL_NATURAL
     assert PAPER_PROTOCOL_NATURAL.mappings == ("none@0.01", "basic@0.01", "posenc:6", "gauss:10")
     assert PAPER_PROTOCOL_TEXT.mappings == ("none", "basic", "posenc:5", "gauss:14")
     for preset in (PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT):

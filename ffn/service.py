@@ -1,0 +1,261 @@
+"""What a visitor of the app may ask for, and what this server allows: the page's and the API's rules.
+
+The page (and any script calling its API) speaks a small vocabulary of its own: mapping *choices* ("custom" is a
+Gaussian at the σ slider's value, "posenc" the positional encoding whose S suits the resolution), a σ on a log
+scale, and "the paper's lr for none/basic". `make_config` turns what was sent into a checked `Config`:
+
+1. the page's vocabulary is translated (`resolve_specs`);
+2. `Config` checks every field, so a value it refuses reads the same here as from the command line or a
+   notebook ("iters must be at least 1 (got 0).");
+3. this server's caps come last: the widgets' ranges (a public server need not train 100 000 steps or 2048-px
+   images), the memory a run may take (`FFN_MAX_RUN_GB`) and the time it may take (`FFN_MAX_RUN_SECONDS`).
+
+Everything here is free of gradio: the app only translates `checks.Invalid` into the page's errors, and tests,
+notebooks and other front ends can use the same rules.
+"""
+
+import dataclasses
+import math
+import os
+import pathlib
+
+from ffn import checks, cost, data, mappings, sweep
+from ffn import config as configs
+
+# The mapping choices of the page: (label, value). "custom" stands for gauss at the σ slider's value and
+# "posenc" for posenc:S with the S that suits the resolution (`mappings.posenc_scale`).
+CHOICES = (
+    ("No mapping", "none"),
+    ("Basic", "basic"),
+    ("Positional encoding", "posenc"),
+    ("Gaussian σ=1", "gauss:1"),
+    ("Gaussian σ=10", "gauss:10"),
+    ("Gaussian σ=100", "gauss:100"),
+    ("Gaussian, custom σ ↓", "custom"),
+)
+CHOICE_VALUES = tuple(value for _, value in CHOICES)
+SIGMA_LOG10 = (-1.0, 2.5)  # the custom-σ slider, log₁₀ scale: σ from 0.1 to about 316
+MAX_EXTRA = 400  # characters of "More mappings"
+
+# What the page's widgets offer. An API caller may send other values that `Config` accepts, within the caps.
+SIZES = (64, 96, 128, 192, 256, 384, 512)
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+WIDTHS = (32, 64, 128, 256, 512)
+FEATURES = (16, 32, 64, 128, 256, 512)
+
+
+@dataclasses.dataclass(frozen=True)
+class Caps:
+    """This server's limits on one run, beyond what `Config` allows anywhere."""
+
+    size: int = 512  # px per side: the paper's resolution
+    iters: int = 5000  # steps
+    depth: int = 8  # layers
+    width: int = 512  # hidden units
+    features: int = 512  # m
+    memory_gb: float = float(os.environ.get("FFN_MAX_RUN_GB", 8))  # cost.memory_bytes of one run, at most
+    # Seconds one run may train; a run estimated at more than `TIME_SLACK` times this is refused before it
+    # queues, and a run that reaches it stops as if Stop were pressed (with its results). 0 means no limit.
+    seconds: float = float(os.environ.get("FFN_MAX_RUN_SECONDS", 900))
+
+
+TIME_SLACK = 1.5  # estimates are within ±25% (README, Performance); refuse only what is clearly too long
+CAPS = Caps()
+
+
+def custom_sigma(sigma_log10: float) -> float:
+    """σ from the log-scale slider, to two significant digits (10**0.4 -> 2.5)."""
+    return float(f"{10 ** sigma_log10:.2g}")
+
+
+def resolve_specs(selected, sigma_log10, extra, size: int) -> tuple[str, ...]:
+    """The page's mapping choices (and typed extra specs) as canonical spec strings, duplicates dropped."""
+    if selected is None:
+        selected = []
+    if isinstance(selected, str):
+        selected = [selected]
+    if not isinstance(selected, (list, tuple)) or len(selected) > len(CHOICES):
+        raise checks.Invalid("selected (the mappings to compare) must be a list of choices such as "
+                             f"['none', 'gauss:10'] (got {checks.shown(selected)}).", "selected")
+    sigma = custom_sigma(checks.real(sigma_log10, "sigma_log10 (custom σ, log₁₀ scale)", *SIGMA_LOG10))
+    specs = []
+    for choice in selected:
+        if not isinstance(choice, str) or choice not in CHOICE_VALUES:
+            raise checks.Invalid(f"selected: {checks.shown(choice)} is not one of {', '.join(CHOICE_VALUES)}; "
+                                 "other mappings go in extra, e.g. 'gauss:7 posenc:5'.", "selected")
+        specs.append({"custom": f"gauss:{sigma:g}", "posenc": f"posenc:{mappings.posenc_scale(size):g}"}.get(choice, choice))
+    if extra is not None and not isinstance(extra, str) or len(extra or "") > MAX_EXTRA:
+        raise checks.Invalid(f"extra (more mappings) must be text of at most {MAX_EXTRA} characters, e.g. "
+                             f"'gauss:7 none@1e-2' (got {checks.shown(extra)}).", "extra")
+    specs += (extra or "").replace(",", " ").split()
+    if not specs:
+        raise checks.Invalid("Choose at least one mapping to train.", "selected")
+    try:
+        return tuple(dict.fromkeys(mappings.parse(s).spec for s in specs))
+    except ValueError as e:  # the choices are valid specs, so a typed one is wrong
+        raise checks.Invalid(str(e), "extra") from None
+
+
+def _config(param_of_mappings: str, **fields) -> configs.Config:
+    """`Config(**fields)`, its refusal marked with the page's parameter (the mappings' is the page's own)."""
+    try:
+        return configs.Config(**fields)
+    except checks.Invalid:
+        raise
+    except ValueError as e:  # the list of mappings as a whole (too many, posenc with odd m)
+        raise checks.Invalid(str(e), param_of_mappings) from None
+
+
+def capped(config: configs.Config, caps: Caps = CAPS, speed: "Speed | None" = None) -> configs.Config:
+    """Refuses a valid config that this server will not run: past a widget's range, its memory or its time."""
+    for name in ("size", "iters", "depth", "width", "features"):
+        top = getattr(caps, name)
+        if getattr(config, name) > top:
+            raise checks.Invalid(f"This server runs {name} up to {top} (got {getattr(config, name)}); the command "
+                                 "line (python -m ffn) has no such limit.", name)
+    needed = cost.memory_bytes(config) / 1e9
+    if needed > caps.memory_gb:
+        raise checks.Invalid(f"This run would need about {needed:.0f} GB of memory and this server allows "
+                             f"{caps.memory_gb:g} GB per run: use fewer mappings, a smaller image, fewer features "
+                             "or a smaller network.", "size")
+    if caps.seconds and speed is not None:
+        seconds = speed.estimate(config)
+        if seconds > TIME_SLACK * caps.seconds:
+            raise checks.Invalid(f"This run would take about {duration(seconds)} here and this server allows "
+                                 f"{duration(caps.seconds)} per run: use fewer steps, a smaller image, fewer "
+                                 "mappings or a smaller network (or run it with python -m ffn).", "iters")
+    return config
+
+
+def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
+                model="relu", w0=30.0, caps: Caps = CAPS, speed: "Speed | None" = None) -> configs.Config:
+    """A checked, capped Config from the page's values as sent; `checks.Invalid` names the value at fault."""
+    size = data.check_size(size)
+    specs = resolve_specs(selected, sigma_log10, extra, size)
+    if checks.flag(paper_lr, "paper_lr (the paper's lr for none/basic)"):
+        specs = tuple(f"{s}@0.01" if s in ("none", "basic") else s for s in specs)
+    if isinstance(lr, str):  # the learning-rate box also takes typed values
+        lr = checks.text_number(lr.strip())
+    config = _config("extra", mappings=specs, size=size, iters=iters, lr=lr, depth=depth, width=width,
+                     features=features, seed=seed, model=model, w0=w0, every=configs.CPU.every)
+    return capped(config, caps, speed)
+
+
+def make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
+                      w0=30.0, caps: Caps = CAPS, speed: "Speed | None" = None) -> configs.Config:
+    """A checked, capped Config of a σ sweep from the page's values as sent."""
+    base = make_config(["none"], 0, "", size, iters, lr, False, depth, width, features, seed, model, w0, caps)
+    try:
+        config = sweep.sweep_config(base, sigma_min, sigma_max, n)
+    except checks.Invalid:
+        raise
+    except ValueError as e:  # the range as a whole: σ_min not below σ_max, or too narrow
+        raise checks.Invalid(str(e), "sigma_min") from None
+    return capped(config, caps, speed)
+
+
+def page_values(config: configs.Config) -> dict:
+    """The page's control values that ask for `config` (the inverse of `make_config`): presets are defined
+    once, in `ffn.config`, and the page's buttons show them through this."""
+    selected, extra, sigma = [], [], None
+    paper_lr = any(m.kind in ("none", "basic") and m.lr == 0.01 for m in config.parsed)
+    for m in config.parsed:
+        plain = dataclasses.replace(m, lr=None)
+        if m.lr is not None and not (paper_lr and m.kind in ("none", "basic") and m.lr == 0.01):
+            extra.append(m.spec)
+        elif plain.spec in CHOICE_VALUES:
+            selected.append(plain.spec)
+        elif m.kind == "posenc" and m.scale == mappings.posenc_scale(config.size):
+            selected.append("posenc")
+        elif m.kind == "gauss" and sigma is None and SIGMA_LOG10[0] <= math.log10(m.scale) <= SIGMA_LOG10[1]:
+            selected.append("custom")
+            sigma = m.scale
+        else:
+            extra.append(m.spec)
+    return dict(selected=selected, sigma_log10=round(math.log10(sigma if sigma is not None else 2.5), 2),
+                extra=" ".join(extra), size=config.size, iters=config.iters, lr=config.lr, paper_lr=paper_lr,
+                depth=config.depth, width=config.width, features=config.features, seed=config.seed,
+                model=config.model, w0=config.w0)
+
+
+# --- Cost and advice, shown before a run --------------------------------------------------------------------------
+
+
+class Speed:
+    """The trainer's FLOP rate on this server: measured by the last run, else 80% of a quick matmul measurement.
+
+    A property of the machine, not of a visitor, so one instance serves every visitor. The efficiency of a run
+    relative to the measured rate is then 1 (the rate already is the trainer's own).
+    """
+
+    def __init__(self):
+        self.gflops: float | None = None
+
+    def rate(self) -> float:
+        if self.gflops is None:
+            self.gflops = 0.8 * cost.matmul_gflops(512, repeats=3)
+        return self.gflops
+
+    def observe(self, config: configs.Config, steps_per_second: float) -> None:
+        """Keeps the rate a finished run reached."""
+        self.gflops = cost.iteration_flops(config) * steps_per_second / 1e9
+
+    def estimate(self, config: configs.Config) -> float:
+        """Seconds a run of `config` should take here, compilation included."""
+        return cost.estimate_seconds(config, self.rate(), efficiency=1.0)
+
+
+def duration(seconds: float) -> str:
+    """'40 s', '12.5 min', '3 h 10 min'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def plan(config: configs.Config, speed: Speed) -> str:
+    """Markdown: what a run of `config` will do, how long it should take here, and what to expect."""
+    seconds = speed.estimate(config)
+    count = len(config.mappings)
+    lines = [f"**{count} mapping{'s' * (count != 1)}** × {config.iters} steps at {config.size}×{config.size} px: "
+             f"about **{duration(seconds)}** here ({cost.run_flops(config) / 1e12:.1f} TFLOP)."]
+    if seconds > 300:
+        lines.append("That is long for this machine: try fewer steps, a smaller image or fewer mappings.")
+    lines += [f"⚠️ {w}" for m in config.parsed if (w := mappings.overfit_warning(m, config.size))]
+    return "  \n".join(lines)
+
+
+# --- Files a visitor sent ---------------------------------------------------------------------------------------
+
+
+def uploaded_path(image, upload_folder, examples) -> str:
+    """The server path of the visitor's image: a file in `upload_folder` (what the server received) or one of
+    `examples` (real paths). Anything else is refused before it is opened, so a caller can neither read the
+    server's files nor learn which exist. `image` is a FileData dict or a path."""
+    if image is None:
+        raise checks.Invalid("Pick an example or upload an image first.", "image_path")
+    path = image.get("path") if isinstance(image, dict) else image
+    try:
+        real = os.path.realpath(path)
+        uploads = os.path.realpath(upload_folder)
+        if real in examples or os.path.commonpath([real, uploads]) == uploads and real != uploads:
+            return real
+    except (TypeError, ValueError, OSError):  # not a path at all (a number, a list, a NUL byte)
+        pass
+    raise checks.Invalid("The image must be a file uploaded to this app (with gradio_client: handle_file(path)); "
+                         "paths on the server are not read.", "image_path")
+
+
+def read_image(path: str | pathlib.Path, size: int):
+    """The image at an `uploaded_path`, decoded by `ffn.data` (whose messages then name no server path)."""
+    try:
+        with open(path, "rb") as file:
+            return data.load_image(file, size)
+    except FileNotFoundError:
+        raise checks.Invalid("The uploaded image is no longer on the server (uploads are kept for a few hours); "
+                             "upload it again.", "image_path") from None
+    except OSError:
+        raise checks.Invalid("The uploaded image could not be read on the server; upload it again.",
+                             "image_path") from None
