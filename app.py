@@ -1,15 +1,15 @@
 """Fourier Features Explorer: watch coordinate MLPs learn an image, with and without Fourier features.
 
-A thin Gradio shell over the `ffn` package: this file builds the page, checks what arrives from it and
-streams the trainer's snapshots back. Run `python app.py` (see `--help`), or import `demo`.
+The page: this file lays out the Blocks, wires events, and turns `ffn`'s refusals (`checks.Invalid`, any
+ValueError) into the page's errors. What a run may be, and every rule, lives in `ffn.service` and `ffn.config`.
+Run `python app.py` (see `--help`), or import `demo`.
 """
 
 import argparse
 import contextlib
+import functools
 import inspect
 import io
-import math
-import numbers
 import os
 import pathlib
 import shutil
@@ -21,9 +21,8 @@ from typing import NamedTuple
 import gradio as gr
 import numpy as np
 
-from ffn import analysis, images, paper, plots, report, sweep, train
+from ffn import analysis, images, plots, report, service, sweep, train
 from ffn import config as configs
-from ffn import cost, data, mappings
 
 ROOT = pathlib.Path(__file__).resolve().parent
 ASSETS = ROOT / "assets"
@@ -37,37 +36,8 @@ CONCURRENT_RUNS = int(os.environ.get("FFN_CONCURRENT_RUNS", 1))  # one run alrea
 # that open a new session per call would otherwise fill the memory.
 STATE_SESSIONS = int(os.environ.get("FFN_STATE_SESSIONS", 200))
 RUNS_DIR = pathlib.Path(tempfile.gettempdir()) / "ffn-runs"  # per-run output folders, removed after the run
-
-# What a click on "CPU quick look" sets, and the page's defaults: a run that ends well within a minute on a
-# 2-core CPU and still shows the paper's point (see README.md for the measured numbers).
-QUICK = configs.CPU
-PAPER = configs.PAPER
-QUICK_CHOICES = ("none", "basic", "posenc", "custom", "gauss:10")  # QUICK's mappings as the page's choices
-QUICK_SIGMA = 2.5  # the custom σ of QUICK: right for 128 px (mappings.suggested_sigma)
-PAPER_CHOICES = ("none", "basic", "posenc", "gauss:1", "gauss:10", "gauss:100")  # the original demo's set
-
-# The mapping choices: (label, spec). "custom" stands for gauss at the σ slider's value.
-CHOICES = [
-    ("No mapping", "none"),
-    ("Basic", "basic"),
-    ("Positional encoding", "posenc"),
-    ("Gaussian σ=1", "gauss:1"),
-    ("Gaussian σ=10", "gauss:10"),
-    ("Gaussian σ=100", "gauss:100"),
-    ("Gaussian, custom σ ↓", "custom"),
-]
-SIZES = [64, 96, 128, 192, 256, 384, 512]
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
-CHOICE_VALUES = [spec for _, spec in CHOICES]
-# The page's other limits. An API caller is held to the same ones (gradio_client skips the widgets).
-SIGMA_LOG10 = (-1.0, 2.5)  # the custom-σ slider, log₁₀ scale
-MAX_ITERS = 5000
-DEPTHS = (2, 8)
-WIDTHS = [32, 64, 128, 256, 512]
-FEATURES = [16, 32, 64, 128, 256, 512]
-MAX_SEED = configs.LIMITS["seed"][1]
-MAX_EXTRA = 400  # characters of "More mappings"
-MAX_RUN_GB = float(os.environ.get("FFN_MAX_RUN_GB", 8))  # estimated memory of one run (cost.memory_bytes) at most
+SPEED = service.Speed()  # this server's measured training rate, shared by every visitor on purpose
+QUICK = service.page_values(configs.CPU)  # the page's defaults: the CPU quick look
 
 
 def image_input(**kwargs) -> gr.Image:
@@ -82,184 +52,65 @@ def image_input(**kwargs) -> gr.Image:
     return box
 
 
-# --- What the page sends, checked and turned into a Config ------------------------------------------------------
+# --- Before a run ----------------------------------------------------------------------------------------------
 
 
-def posenc_scale(size: int) -> float:
-    """The positional-encoding S that suits a resolution: 6 at 512 px (the paper), one less per halving."""
-    return max(1.0, round(6 + math.log2(size / 512)))
-
-
-def resolve_specs(selected, sigma_log10, extra, size) -> tuple[str, ...]:
-    """The page's mapping choices as spec strings; 'custom' becomes gauss at 10**sigma_log10."""
-    if selected is None:
-        selected = []
-    if isinstance(selected, str):
-        selected = [selected]
-    if not isinstance(selected, (list, tuple)) or len(selected) > len(CHOICES):
-        raise Refused(f"selected (the mappings to compare) must be a list of choices such as ['none', 'gauss:10'] "
-                      f"(got {_shown(selected)}).", "selected")
-    sigma = custom_sigma(_real(sigma_log10, "sigma_log10 (custom σ, log₁₀ scale)", *SIGMA_LOG10))
-    specs = []
-    for choice in selected:
-        if not isinstance(choice, str) or choice not in CHOICE_VALUES:
-            raise Refused(f"selected: {_shown(choice)} is not one of {', '.join(CHOICE_VALUES)}; "
-                          "other mappings go in extra, e.g. 'gauss:7 posenc:5'.", "selected")
-        if choice == "custom":
-            specs.append(f"gauss:{sigma:g}")
-        elif choice == "posenc":
-            specs.append(f"posenc:{posenc_scale(size):g}")
-        else:
-            specs.append(choice)
-    if extra is not None and not isinstance(extra, str) or len(extra or "") > MAX_EXTRA:
-        raise Refused(f"extra (more mappings) must be text of at most {MAX_EXTRA} characters, e.g. "
-                      f"'gauss:7 none@1e-2' (got {_shown(extra)}).", "extra")
-    specs += (extra or "").replace(",", " ").split()
-    if not specs:
-        raise Refused("Choose at least one mapping to train.", "selected")
-    try:
-        return tuple(dict.fromkeys(mappings.parse(s).spec for s in specs))  # canonical, duplicates dropped
-    except ValueError as e:  # the choices are valid specs, so the typed ones are wrong
-        raise Refused(str(e), "extra") from None
-
-
-def custom_sigma(sigma_log10: float) -> float:
-    """σ from the log-scale slider, to two significant digits (10**0.4 -> 2.5)."""
-    return float(f"{10 ** sigma_log10:.2g}")
-
-
-# What arrives is what was sent: the train and sweep events skip Gradio's preprocessing (see `build`), since a
-# script can send anything (strings, lists, None, NaN, 10**400) and Gradio's own checks then fail with a bare
-# "error". So each value is checked here, type first, against what the page's widgets allow: by the events'
-# validators before a run joins the queue (validate_train), and again by the handlers.
-
-
-class Refused(ValueError):
-    """A value the app will not take; `param` names the API parameter it is about (the page marks that box)."""
-
-    def __init__(self, message: str, param: str):
-        super().__init__(message)
-        self.param = param
-
-
-def _shown(value) -> str:
-    """A short repr of a refused value, for the message."""
-    try:
-        text = repr(value)
-    except ValueError:  # an int too long to print
-        return "a huge number"
-    return text if len(text) <= 40 else text[:37] + "…"
-
-
-def _real(value, name, low, high, param=None) -> float:
-    """A number (not a bool) in [low, high]; NaN and infinities fail the range test."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not low <= value <= high:
-        raise Refused(f"{name} must be a number between {low:g} and {high:g} (got {_shown(value)}).",
-                      param or name.split()[0])
-    return float(value)
-
-
-def _whole(value, name, low, high) -> int:
-    """A whole number in [low, high]; whole floats (3.0) pass, as sliders send them."""
-    sent = value
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise Refused(f"{name} must be a whole number between {low} and {high} (got {_shown(sent)}).", name.split()[0])
-    if not low <= value <= high:
-        raise Refused(f"{name} must be between {low} and {high} (got {_shown(sent)}).", name.split()[0])
-    return int(value)
-
-
-def _choice(value, name, allowed, unit="") -> int:
-    """One of the page's numeric choices (64.0 counts as 64)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value not in allowed:
-        raise Refused(f"{name} must be one of {', '.join(map(str, allowed))}{unit} (got {_shown(value)}).",
-                      name.split()[0])
-    return int(value)
-
-
-def check_memory(config: configs.Config) -> configs.Config:
-    """Refuses a run whose estimated memory is past MAX_RUN_GB: one such run would take the server down."""
-    needed = cost.memory_bytes(config) / 1e9
-    if needed > MAX_RUN_GB:
-        raise Refused(f"This run would need about {needed:.0f} GB of memory and this server allows "
-                      f"{MAX_RUN_GB:g} GB per run: use fewer mappings, a smaller image, fewer features or a "
-                      "smaller network.", "size")
-    return config
-
-
-def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
-                model="relu", w0=30.0) -> configs.Config:
-    """A checked Config from the page's values as sent (ValueError with a sentence when one is wrong)."""
-    size = _choice(size, "size (resolution)", SIZES, " px")
-    specs = resolve_specs(selected, sigma_log10, extra, size)
-    if paper_lr is not None and not isinstance(paper_lr, bool):
-        raise Refused(f"paper_lr (the paper's lr for none/basic) must be true or false (got {_shown(paper_lr)}).",
-                      "paper_lr")
-    if paper_lr:  # the paper's 1e-2 for `none` and `basic` on natural images, unless a spec has its own
-        specs = tuple(f"{s}@0.01" if s in ("none", "basic") else s for s in specs)
-    if isinstance(lr, str):  # the learning-rate box also takes typed values
-        try:
-            lr = float(lr)
-        except ValueError:
-            raise Refused(f"Learning rate must be a number such as 0.001 (got '{lr[:20]}').", "lr") from None
-    lr = _real(lr, "Learning rate", 1e-6, 1, param="lr")
-    if model not in configs.MODELS:
-        raise Refused(f"model must be one of {', '.join(configs.MODELS)} (got {_shown(model)}).", "model")
-    values = dict(iters=_whole(iters, "iters", 1, MAX_ITERS), depth=_whole(depth, "depth", *DEPTHS),
-                  width=_choice(width, "width", WIDTHS), features=_choice(features, "features (mapping size m)", FEATURES),
-                  seed=_whole(seed, "seed", 0, MAX_SEED), w0=_real(w0, "w0 (SIREN's ω₀)", *configs.W0_LIMITS))
-    try:
-        config = configs.Config(mappings=specs, size=size, lr=lr, every=QUICK.every, model=model, **values)
-    except ValueError as e:  # what is left for Config to refuse is the list of mappings (too many, say)
-        raise Refused(str(e), "extra") from None
-    return check_memory(config)
-
-
-def make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
-                      w0=30.0) -> configs.Config:
-    """A checked Config of a σ sweep from the page's values as sent (Refused when one is wrong)."""
-    top = mappings.MAX_SCALE["gauss"]
-    low, high = _real(sigma_min, "sigma_min", 0, top), _real(sigma_max, "sigma_max", 0, top)
-    n = _whole(n, "n (how many σ)", sweep.MIN_POINTS, configs.MAX_MAPPINGS)
-    base = make_config(["none"], 0, "", size, iters, lr, False, depth, width, features, seed, model, w0)
-    try:
-        config = sweep.sweep_config(base, *sweep.check_sweep(low, high, n))
-    except ValueError as e:  # the range: σ_min not below σ_max, or too narrow to give two scales
-        raise Refused(str(e), "sigma_min") from None
-    return check_memory(config)
-
-
-# --- Cost and advice, shown before a run --------------------------------------------------------------------------
-
-_rate = {"gflops": None}  # achieved GFLOP/s on this machine: a property of the server, shared on purpose
-
-
-def achieved_gflops() -> float:
-    """The trainer's FLOP rate here: measured by the last run, else 80% of a quick matmul measurement."""
-    if _rate["gflops"] is None:
-        _rate["gflops"] = 0.8 * cost.matmul_gflops(512, repeats=3)
-    return _rate["gflops"]
+def _error(e: ValueError) -> gr.Error:
+    """ffn's sentence as the page's error (no traceback: a refusal is not a fault)."""
+    return gr.Error(str(e), print_exception=False)
 
 
 def describe_plan(*values) -> str:
-    """Markdown: what a run with these settings will do, how long it should take, and what to expect."""
+    """Markdown: what a run with these settings will do and cost here, or why it cannot run."""
     try:
-        config = make_config(*values)
+        return service.plan(service.make_config(*values, speed=SPEED), SPEED)
     except ValueError as e:
         return f"⚠️ {e}"
-    seconds = cost.estimate_seconds(config, achieved_gflops(), efficiency=1.0)
-    lines = [f"**{len(config.mappings)} mapping(s)** × {config.iters} steps at {config.size}×{config.size} px: "
-             f"about **{_duration(seconds)}** here ({cost.run_flops(config) / 1e12:.1f} TFLOP)."]
-    if seconds > 300:
-        lines.append("That is long for this machine: try fewer steps, a smaller image or fewer mappings.")
-    lines += [f"⚠️ {w}" for m in config.parsed if (w := mappings.overfit_warning(m, config.size))]
-    return "  \n".join(lines)
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+def uploaded_path(image) -> str:
+    """`service.uploaded_path` for this server: Gradio's upload folder and the bundled examples."""
+    return service.uploaded_path(image, gr.utils.get_upload_folder(), _EXAMPLE_FILES)
+
+
+_EXAMPLE_FILES = {os.path.realpath(p) for p in EXAMPLES}
+
+
+def check_image(image_path):
+    """Says at once, on upload, when a file is no usable image (Train would refuse it too)."""
+    if image_path is not None:
+        try:
+            service.read_image(uploaded_path(image_path), service.SIZES[0])
+        except ValueError as e:
+            raise _error(e) from None
+
+
+def _verdicts(params, check) -> list:
+    """Gradio validator answers: one gr.validate per input, the refused one carrying the message."""
+    try:
+        check()
+    except ValueError as e:
+        where = getattr(e, "param", None)
+        where = where if where in params else params[0]
+        return [gr.validate(p != where, str(e) if p == where else "") for p in params]
+    return [gr.validate(True, "") for _ in params]
+
+
+def validate_train(image_path, *settings):
+    """Gradio's validator for /train: checks a run's values when it is asked for, before it joins the queue, so a
+    mistake is answered at once (the page marks the box at fault) instead of after the runs ahead of it.
+
+    The image is decoded only when the run starts (decoding costs CPU time, which the queue shares out); train_run
+    checks everything again, for callers that skip this (direct calls, tests).
+    """
+    names = list(inspect.signature(train_run).parameters)[: 1 + len(settings)]
+    return _verdicts(names, lambda: (service.make_config(*settings, speed=SPEED), uploaded_path(image_path)))
+
+
+def validate_sweep(image_path, *settings):
+    """As validate_train, for /sweep."""
+    names = list(inspect.signature(sweep_run).parameters)[: 1 + len(settings)]
+    return _verdicts(names, lambda: (service.make_sweep_config(*settings, speed=SPEED), uploaded_path(image_path)))
 
 
 # --- Training, streamed -----------------------------------------------------------------------------------------
@@ -274,20 +125,20 @@ def _session(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or "anonymous"
 
 
-def _stop_flag(request: gr.Request | None) -> threading.Event:
-    """A new Stop flag for one run of this visitor; `_drop_flag` it when the run ends."""
+@contextlib.contextmanager
+def _stop_flag(request: gr.Request | None):
+    """A Stop flag for one run of this visitor, dropped when the run ends."""
     flag = threading.Event()
     with _stops_lock:
         _stops.setdefault(_session(request), set()).add(flag)
-    return flag
-
-
-def _drop_flag(request: gr.Request | None, flag: threading.Event) -> None:
-    with _stops_lock:
-        flags = _stops.get(_session(request), set())
-        flags.discard(flag)
-        if not flags:
-            _stops.pop(_session(request), None)
+    try:
+        yield flag
+    finally:
+        with _stops_lock:
+            flags = _stops.get(_session(request), set())
+            flags.discard(flag)
+            if not flags:
+                _stops.pop(_session(request), None)
 
 
 def stop(request: gr.Request):
@@ -300,28 +151,14 @@ def stop(request: gr.Request):
             flag.set()
 
 
-def gallery(history: report.History, snap: train.Snapshot):
-    """Reconstructions (captioned with the current test PSNR) and the ground truth."""
-    labels = report.captions(snap)
-    items = [(snap.images[s], labels[s]) for s in history.config.mappings]
-    return items + [(history.ground_truth, "ground truth")]
-
-
-def status(snap: train.Snapshot, rate: float | None, note: str = "") -> str:
-    """Markdown status line: step, speed, time left (or taken), divergence, the best mapping so far."""
-    parts = [f"**step {snap.step} / {snap.iters}**"]
-    if snap.step == 0 and not note:
-        parts.append("compiling… (the first chunk is slow, later ones are fast)")
-    elif rate:
-        left = (snap.iters - snap.step) / rate
-        parts += [f"{rate:.1f} steps/s", f"{_duration(left)} left" if not note else f"{_duration(snap.elapsed)} in all"]
-    if snap.diverged:
-        parts.append("diverged: " + ", ".join(snap.diverged) + " (try a lower learning rate)")
-    finite = {s: v for s, v in snap.test_psnr.items() if math.isfinite(v)}
-    if finite and snap.step:
-        best = max(finite, key=finite.get)
-        parts.append(f"best test PSNR: {best} {finite[best]:.2f} dB")
-    return " · ".join(parts) + (f"  \n{note}" if note else "")
+def _stopped(flag: threading.Event, snap: train.Snapshot) -> str:
+    """Why a run ends before its last step ('' while it goes on): the visitor's Stop or the server's time limit."""
+    if flag.is_set():
+        return f"Stopped at step {snap.step}."
+    limit = service.CAPS.seconds
+    if limit and snap.elapsed >= limit and not snap.done:
+        return f"Stopped at step {snap.step}: this server's time limit of {service.duration(limit)} per run."
+    return ""
 
 
 def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
@@ -331,44 +168,40 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
     `result` (a gr.State, not part of the API) keeps the finished run for the views below the curves.
     """
     try:
-        config = make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
-                             model, w0)
+        config = service.make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features,
+                                     seed, model, w0, speed=SPEED)
         path = uploaded_path(image_path)
-        image = read_image(path, config.size)
+        image = service.read_image(path, config.size)
     except ValueError as e:  # data.ImageError is a ValueError
-        raise gr.Error(str(e), print_exception=False) from None
+        raise _error(e) from None
 
-    history = report.History(config, image, pathlib.Path(path).stem)
-    run = train.run(image, config)
     last_yield, rate, note = 0.0, None, ""
-    flag = _stop_flag(request)
-    try:
-        for snap in run:
-            history.add(snap)
+    with _stop_flag(request) as flag, contextlib.closing(report.record(image, config, pathlib.Path(path).stem)) as run:
+        for history, snap in run:
             if snap.step > 0 and snap.train_seconds > 0:
                 rate = snap.step / snap.train_seconds
-            if flag.is_set():
-                note = f"Stopped at step {snap.step}."
+            if note := _stopped(flag, snap):
                 break
             now = time.perf_counter()
-            if snap.done or now - last_yield >= 1 / UPDATES_PER_SECOND:
+            if not snap.done and now - last_yield >= 1 / UPDATES_PER_SECOND:
                 last_yield = now
-                if not snap.done:
-                    yield (status(snap, rate), gallery(history, snap), *history.figures(), None, None, gr.skip())
-    finally:
-        run.close()  # a closed page or a Stop: no more chunks run
-        _drop_flag(request, flag)
+                yield (report.status_line(snap, rate), history.gallery(snap), *history.figures(), None, None, gr.skip())
     if rate:
-        _rate["gflops"] = cost.iteration_flops(config) * rate / 1e9
+        SPEED.observe(config, rate)
     out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=_runs_dir()))
     try:
         paths = report.write_outputs(out, history)
         files = [str(paths[k]) for k in ("training.mp4", "comparison.png", "metrics.json", "metrics.csv")]
         snap = history.last
-        yield (status(snap, rate, note or "Done."), gallery(history, snap), *history.figures(), files,
+        yield (report.status_line(snap, rate, note or "Done."), history.gallery(snap), *history.figures(), files,
                str(paths["training.mp4"]), Result(config, history.ground_truth, snap, history.colors))
     finally:
         shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
+
+
+def _runs_dir() -> pathlib.Path:
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    return RUNS_DIR
 
 
 class Result(NamedTuple):
@@ -379,6 +212,8 @@ class Result(NamedTuple):
     snapshot: train.Snapshot  # the last one: pictures, PSNRs, weights and B of every mapping
     colors: dict  # spec -> colour, as in the PSNR curves
 
+
+# --- The views of a finished run --------------------------------------------------------------------------------
 
 NO_RUN = "Train first: these views show the run you just trained."
 
@@ -395,17 +230,13 @@ def show_views(result: Result | None, row):
         return (None,) * 6 + (gr.update(), gr.update(), gr.update())
     snap, truth, colors = result.snapshot, result.truth, result.colors
     specs = list(result.config.mappings)
-    errors, vmax = analysis.error_maps(snap.images, truth)
-    mean_error = {s: 255 * np.abs(analysis.as_float(snap.images[s]) - analysis.as_float(truth)).mean() for s in specs}
-    error_tiles = images.tile_grid([(f"{s} · mean {mean_error[s]:.1f}/255", errors[s]) for s in specs],
-                                   title=f"|reconstruction − ground truth|: dark 0, yellow {vmax * 255:.0f}/255 or more")
     choices = lambda: gr.update(choices=specs, value=specs[-1])  # noqa: E731 (a fresh update per output)
     return (report.spectra_grid(snap.images, truth, "log |FFT|: low frequencies in the centre"),
             plots.radial_power_figure(snap.images, truth, colors),
             row_figure(result, row),
-            error_tiles,
+            report.error_grid(snap.images, truth),
             plots.kernel_slices_figure(snap.bases, colors),
-            paper_table(result),
+            report.paper_table(result.config, snap),
             gr.update(maximum=result.config.size - 1, value=min(int(row), result.config.size - 1)),
             choices(), choices())
 
@@ -417,23 +248,6 @@ def row_figure(result: Result | None, row):
     return plots.row_slice_figure(result.snapshot.images, result.truth, row, result.colors)
 
 
-def paper_table(result: Result) -> str:
-    """Markdown: this run's final PSNRs beside the paper's Table 1 (clearly the paper's)."""
-    snap = result.snapshot
-    lines = ["| mapping | your train PSNR | your test PSNR | paper, natural images | paper, text images |",
-             "|---|---:|---:|---:|---:|"]
-    for spec in result.config.mappings:
-        kind = mappings.parse(spec).kind
-        ref = [f"{paper.TABLE1_PSNR[d][kind]:.2f}" for d in ("natural", "text")]
-        mine = [f"{v:.2f}" if math.isfinite(v) else "diverged" for v in (snap.train_psnr[spec], snap.test_psnr[spec])]
-        lines.append(f"| {spec} | {mine[0]} | {mine[1]} | {ref[0]} | {ref[1]} |")
-    c = result.config
-    return ("\n".join(lines) + f"\n\nYour run: {c.size} px, {snap.step} steps, {c.depth}×{c.width} {c.model}, "
-            f"{c.features} features. The paper's numbers are test PSNRs (dB) from Tancik et al. 2020, Table 1: "
-            "512 px, 2000 steps, 4×256 ReLU MLP, 256 features, averaged over its datasets of natural and text "
-            "images, with σ tuned per dataset (10 and 14). Use the *Paper protocol* buttons to train that setting.")
-
-
 def zoom_view(result: Result | None, spec, factor):
     """A mapping's network rendered at factor× resolution, beside a bicubic upscale of its training pixels."""
     result = _need(result)
@@ -441,7 +255,7 @@ def zoom_view(result: Result | None, spec, factor):
         factor = int(factor)
         zoomed = analysis.zoom(result.config, result.snapshot, spec, factor)
     except (TypeError, ValueError) as e:
-        raise gr.Error(str(e), print_exception=False) from None
+        raise _error(ValueError(str(e))) from None
     bicubic = analysis.bicubic_from_training_pixels(result.truth, factor)
     return images.tile_grid([(f"{spec}: the network at {zoomed.shape[0]} px", zoomed),
                              (f"bicubic from the {result.config.size // 2} px training pixels", bicubic)], min_tile=1)
@@ -462,28 +276,25 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
               w0=30.0, request: gr.Request = None):
     """Trains one Gaussian mapping at n log-spaced σ in one batched run; streams (status, chart, best σ)."""
     try:
-        config = make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model, w0)
-        image = read_image(uploaded_path(image_path), config.size)
+        config = service.make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed,
+                                           model, w0, speed=SPEED)
+        image = service.read_image(uploaded_path(image_path), config.size)
     except ValueError as e:
-        raise gr.Error(str(e), print_exception=False) from None
-    run, last_yield, summary = train.run(image, config), 0.0, None
-    flag = _stop_flag(request)
-    try:
+        raise _error(e) from None
+    last_yield, summary, note = 0.0, None, ""
+    with _stop_flag(request) as flag, contextlib.closing(train.run(image, config)) as run:
         for snap in run:
             summary = sweep.summarise_sweep(snap)
-            if flag.is_set():
+            if note := _stopped(flag, snap):
                 break
             if time.perf_counter() - last_yield >= 1 / UPDATES_PER_SECOND and not snap.done:
                 last_yield = time.perf_counter()
                 yield (f"σ sweep: step {snap.step} / {snap.iters}" + (" · compiling…" if snap.step == 0 else ""),
                        plots.sweep_figure(summary), gr.skip())
-    finally:
-        run.close()
-        _drop_flag(request, flag)
     best = summary["best_sigma"]
     verdict = f"best σ = **{best:g}** (test PSNR {max(v for v in summary['final_test_psnr'] if v is not None):.2f} dB)" \
         if best is not None else "every σ diverged: lower the learning rate"
-    yield f"σ sweep done at step {snap.step}: {verdict}", plots.sweep_figure(summary), best
+    yield f"σ sweep done at step {snap.step}: {verdict}" + (f"  \n{note}" if note else ""), plots.sweep_figure(summary), best
 
 
 def use_sigma(best, selected):
@@ -491,89 +302,8 @@ def use_sigma(best, selected):
     if best is None:
         raise gr.Error("Run a σ sweep first.", print_exception=False)
     chosen = list(selected or [])
-    return gr.update(value=round(math.log10(best), 2)), gr.update(value=chosen + ["custom"] * ("custom" not in chosen))
-
-
-def _runs_dir() -> pathlib.Path:
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    return RUNS_DIR
-
-
-def uploaded_path(image) -> str:
-    """The server path of the visitor's image: a file uploaded to this app, or one of the examples.
-
-    `image` is what the train event was sent (a FileData dict; the page's image box hands on a path, and so
-    do direct calls). Gradio refuses a FileData naming a file it did not receive only when the dict carries
-    its `meta` tag; without the tag any path gets through, so every other file is refused here, before it is
-    opened: a caller can neither read the server's files nor learn which exist.
-    """
-    if image is None:
-        raise Refused("Pick an example or upload an image first.", "image_path")
-    path = image.get("path") if isinstance(image, dict) else image
-    try:
-        real = os.path.realpath(path)
-        uploads = os.path.realpath(gr.utils.get_upload_folder())
-        if real in _EXAMPLE_FILES or os.path.commonpath([real, uploads]) == uploads and real != uploads:
-            return real
-    except (TypeError, ValueError, OSError):  # not a path at all (a number, a list, a NUL byte)
-        pass
-    raise Refused("The image must be a file uploaded to this app (with gradio_client: handle_file(path)); "
-                  "paths on the server are not read.", "image_path")
-
-
-_EXAMPLE_FILES = {os.path.realpath(p) for p in EXAMPLES}
-
-
-def read_image(path: str, size: int):
-    """The image at an `uploaded_path`, decoded by `ffn.data` (whose messages then name no server path)."""
-    try:
-        with open(path, "rb") as file:
-            return data.load_image(file, size)
-    except FileNotFoundError:
-        raise ValueError("The uploaded image is no longer on the server (uploads are kept for a few hours); "
-                         "upload it again.") from None
-    except OSError:
-        raise ValueError("The uploaded image could not be read on the server; upload it again.") from None
-
-
-def check_image(image_path):
-    """Says at once, on upload, when a file is no usable image (Train would refuse it too)."""
-    if image_path is not None:
-        try:
-            with open(uploaded_path(image_path), "rb") as file:
-                data.load_image(file, SIZES[0])  # decodes and checks it all, without a full-size float copy
-        except OSError:
-            raise gr.Error("The uploaded image could not be read on the server; upload it again.",
-                           print_exception=False) from None
-        except ValueError as e:
-            raise gr.Error(str(e), print_exception=False) from None
-
-
-def _verdicts(params, check) -> list:
-    """Gradio validator answers: one gr.validate per input, the refused one carrying the message."""
-    try:
-        check()
-    except Refused as e:
-        where = e.param if e.param in params else params[0]
-        return [gr.validate(p != where, str(e) if p == where else "") for p in params]
-    return [gr.validate(True, "") for _ in params]
-
-
-def validate_train(image_path, *settings):
-    """Gradio's validator for /train: checks a run's values when it is asked for, before it joins the queue, so a
-    mistake is answered at once (the page marks the box at fault) instead of after the runs ahead of it.
-
-    The image is decoded only when the run starts (decoding costs CPU time, which the queue shares out); train_run
-    checks everything again, for callers that skip this (direct calls, tests).
-    """
-    names = list(inspect.signature(train_run).parameters)[: 1 + len(settings)]
-    return _verdicts(names, lambda: (make_config(*settings), uploaded_path(image_path)))
-
-
-def validate_sweep(image_path, *settings):
-    """As validate_train, for /sweep."""
-    names = list(inspect.signature(sweep_run).parameters)[: 1 + len(settings)]
-    return _verdicts(names, lambda: (make_sweep_config(*settings), uploaded_path(image_path)))
+    sigma_log10 = service.page_values(configs.CPU.replace(mappings=(f"gauss:{best:g}",)))["sigma_log10"]
+    return gr.update(value=sigma_log10), gr.update(value=chosen + ["custom"] * ("custom" not in chosen))
 
 
 # --- The page ---------------------------------------------------------------------------------------------------
@@ -637,16 +367,17 @@ def build() -> gr.Blocks:
                                    height=240, elem_id="image-input", format="png")
                 gr.Examples(examples=[[str(p)] for p in EXAMPLES], inputs=[image], label="Examples: click one",
                             examples_per_page=len(EXAMPLES))
-                selected = gr.CheckboxGroup(CHOICES, value=list(QUICK_CHOICES), label="Mappings to compare",
+                selected = gr.CheckboxGroup(list(service.CHOICES), value=QUICK["selected"], label="Mappings to compare",
                                             elem_id="mappings")
-                sigma = gr.Slider(*SIGMA_LOG10, value=round(math.log10(QUICK_SIGMA), 2), step=0.05, label="Custom σ (log₁₀ scale)",
-                                  info=f"σ = {QUICK_SIGMA:g}", elem_id="sigma")
+                sigma = gr.Slider(*service.SIGMA_LOG10, value=QUICK["sigma_log10"], step=0.05,
+                                  label="Custom σ (log₁₀ scale)", elem_id="sigma",
+                                  info=f"σ = {service.custom_sigma(QUICK['sigma_log10']):g}")
                 with gr.Row():
-                    size = gr.Dropdown(SIZES, value=QUICK.size, label="Resolution (px)", elem_id="size")
-                    iters = gr.Slider(25, MAX_ITERS, value=QUICK.iters, step=25, label="Iterations", elem_id="iters")
+                    size = gr.Dropdown(list(service.SIZES), value=QUICK["size"], label="Resolution (px)", elem_id="size")
+                    iters = gr.Slider(25, service.CAPS.iters, value=QUICK["iters"], step=25, label="Iterations", elem_id="iters")
                 with gr.Row():
-                    lr = gr.Dropdown(LEARNING_RATES, value=QUICK.lr, label="Learning rate", allow_custom_value=True)
-                    paper_lr = gr.Checkbox(value=False, label="Paper's lr for none/basic (1e-2)")
+                    lr = gr.Dropdown(list(service.LEARNING_RATES), value=QUICK["lr"], label="Learning rate", allow_custom_value=True)
+                    paper_lr = gr.Checkbox(value=QUICK["paper_lr"], label="Paper's lr for none/basic (1e-2)")
                 with gr.Row():
                     quick = gr.Button("CPU quick look", size="sm")
                     paper = gr.Button("Paper setting (512 px, 2000 steps)", size="sm")
@@ -655,20 +386,21 @@ def build() -> gr.Blocks:
                     start = gr.Button("Train", variant="primary", elem_id="train")
                     halt = gr.Button("Stop", variant="stop", elem_id="stop")
                 with gr.Accordion("Advanced", open=False):
-                    extra = gr.Textbox(label="More mappings (specs)", placeholder="e.g. gauss:7 posenc:5 none@1e-2",
+                    extra = gr.Textbox(value=QUICK["extra"], label="More mappings (specs)", placeholder="e.g. gauss:7 posenc:5 none@1e-2",
                                        info="none, basic, posenc:S, gauss:σ, each optionally @LR")
                     with gr.Row():
-                        depth = gr.Slider(*DEPTHS, value=QUICK.depth, step=1, label="Depth (layers)")
-                        width = gr.Dropdown(WIDTHS, value=QUICK.width, label="Width")
+                        depth = gr.Slider(2, service.CAPS.depth, value=QUICK["depth"], step=1, label="Depth (layers)")
+                        width = gr.Dropdown(list(service.WIDTHS), value=QUICK["width"], label="Width")
                     with gr.Row():
-                        features = gr.Dropdown(FEATURES, value=QUICK.features,
+                        features = gr.Dropdown(list(service.FEATURES), value=QUICK["features"],
                                                label="Mapping size m (features)")
-                        seed = gr.Number(value=0, precision=0, label="Seed", minimum=0, maximum=MAX_SEED)
+                        seed = gr.Number(value=QUICK["seed"], precision=0, label="Seed", minimum=0,
+                                         maximum=configs.LIMITS["seed"][2])
                     with gr.Row():
                         model = gr.Radio([("ReLU MLP (the paper's)", "relu"), ("SIREN (sine activations)", "siren")],
-                                         value="relu", label="Network", elem_id="model",
+                                         value=QUICK["model"], label="Network", elem_id="model",
                                          info="SIREN is the other standard answer to spectral bias; try it with No mapping")
-                        w0 = gr.Slider(1, 100, value=30, step=1, label="SIREN ω₀", info="its first layer's frequency scale")
+                        w0 = gr.Slider(*configs.W0_LIMITS, value=QUICK["w0"], step=1, label="SIREN ω₀", info="its first layer's frequency scale")
             with gr.Column(scale=5):
                 state = gr.Markdown("Pick an image and press **Train**.", elem_id="status")
                 recon = gr.Gallery(label="Reconstructions (test PSNR) and ground truth", columns=4, height="auto",
@@ -740,25 +472,21 @@ def build() -> gr.Blocks:
                            preprocess=False)
         blocks.load(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
                     preprocess=False)
-        sigma.change(lambda s: gr.update(info=f"σ = {custom_sigma(s):g}"), sigma, sigma, queue=False,
+        sigma.change(lambda s: gr.update(info=f"σ = {service.custom_sigma(s):g}"), sigma, sigma, queue=False,
                      show_progress="hidden", api_visibility="private")
         image.upload(check_image, image, None, queue=False, api_visibility="private")
 
-        def preset(c: configs.Config, choices, sigma_value):
-            return [gr.update(value=v) for v in (list(choices), round(math.log10(sigma_value), 2), c.size, c.iters,
-                                                   c.lr, c.depth, c.width, c.features)]
+        # Presets are defined in ffn.config; the page shows them through service.page_values.
+        preset_outputs = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0]
 
-        preset_outputs = [selected, sigma, size, iters, lr, depth, width, features]
-        quick.click(lambda: preset(QUICK, QUICK_CHOICES, QUICK_SIGMA), None, preset_outputs, queue=False,
-                    api_visibility="private")
-        paper.click(lambda: preset(PAPER, PAPER_CHOICES, 10), None, preset_outputs, queue=False,
-                    api_visibility="private")
-        protocol_outputs = preset_outputs + [extra, paper_lr, model]
-        # Table 1's settings: natural images posenc:6, σ=10, lr 1e-2 for none/basic; text posenc:5, σ=14.
-        natural.click(lambda: preset(PAPER, ("none", "basic", "posenc", "custom"), 10) + ["", True, "relu"], None,
-                      protocol_outputs, queue=False, api_visibility="private")
-        text.click(lambda: preset(PAPER, ("none", "basic", "custom"), 14) + ["posenc:5", False, "relu"], None,
-                   protocol_outputs, queue=False, api_visibility="private")
+        def preset(config: configs.Config):
+            values = service.page_values(config)
+            return [gr.update(value=values[name]) for name in ("selected", "sigma_log10", "extra", "size", "iters", "lr",
+                                                               "paper_lr", "depth", "width", "features", "model", "w0")]
+
+        for button, config in ((quick, configs.CPU), (paper, configs.PAPER), (natural, configs.PAPER_PROTOCOL_NATURAL),
+                               (text, configs.PAPER_PROTOCOL_TEXT)):
+            button.click(functools.partial(preset, config), None, preset_outputs, queue=False, api_visibility="private")
 
         start.click(
             train_run, [image] + settings, [state, recon, train_plot, test_plot, files, video, result], api_name="train",

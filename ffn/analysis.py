@@ -224,6 +224,12 @@ def colormap(values) -> np.ndarray:
     return np.rint(_VIRIDIS[i] * (1 - frac) + _VIRIDIS[i + 1] * frac).astype(np.uint8)
 
 
+def mean_abs_error(images: Mapping[str, np.ndarray], ground_truth) -> dict[str, float]:
+    """spec -> the mean over pixels and channels of |reconstruction - ground truth|, in [0, 1] units."""
+    truth = as_float(ground_truth)
+    return {spec: float(np.abs(as_float(image) - truth).mean()) for spec, image in images.items()}
+
+
 def error_maps(images: Mapping[str, np.ndarray], ground_truth, vmax: float | None = None) -> tuple[dict[str, np.ndarray], float]:
     """|reconstruction − ground truth| of every mapping as heatmaps on one common scale.
 

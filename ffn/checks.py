@@ -38,13 +38,18 @@ def _number(value):
     return value
 
 
+def _finite(number) -> bool:
+    """True for every int (even one too large for a float, which the range check then refuses) and finite floats."""
+    return isinstance(number, numbers.Integral) or math.isfinite(number)
+
+
 def whole(value, name: str, low: int, high: int, param: str | None = None) -> int:
     """A whole number in [low, high]; whole floats (3.0) pass, as sliders send them.
 
     `name` starts with the parameter's name and may explain it: "features (mapping size m)".
     """
     number = _number(value)
-    if number is None or not math.isfinite(number) or number != int(number):
+    if number is None or not _finite(number) or number != int(number):
         raise Invalid(f"{name} must be a whole number (got {shown(value)}).", _param(name, param))
     return int(_range(int(number), value, name, low, high, param))
 
@@ -52,18 +57,22 @@ def whole(value, name: str, low: int, high: int, param: str | None = None) -> in
 def real(value, name: str, low: float, high: float, param: str | None = None, above: bool = False) -> float:
     """A finite number in [low, high] (or (low, high] with `above`)."""
     number = _number(value)
-    if number is None or not math.isfinite(number):
+    if number is None or not _finite(number):
         raise Invalid(f"{name} must be a finite number (got {shown(value)}).", _param(name, param))
     if above and not number > low:
-        raise Invalid(f"{name} must be above {low:g} (got {shown(value)}).", _param(name, param))
+        raise Invalid(f"{name} must be above {_bound(low)} (got {shown(value)}).", _param(name, param))
     return float(_range(number, value, name, low, high, param))
+
+
+def _bound(x) -> str:
+    return str(x) if isinstance(x, numbers.Integral) else f"{x:g}"
 
 
 def _range(number, value, name, low, high, param):
     if number < low:
-        raise Invalid(f"{name} must be at least {low:g} (got {shown(value)}).", _param(name, param))
+        raise Invalid(f"{name} must be at least {_bound(low)} (got {shown(value)}).", _param(name, param))
     if number > high:
-        raise Invalid(f"{name} must be at most {high:g} (got {shown(value)}).", _param(name, param))
+        raise Invalid(f"{name} must be at most {_bound(high)} (got {shown(value)}).", _param(name, param))
     return number
 
 

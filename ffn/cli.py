@@ -11,9 +11,11 @@ import math
 import pathlib
 import sys
 
+from ffn.checks import text_number
 from ffn.config import MODELS, PAPER, Config
 
 
+# Numbers are read by `text_number` and checked by `Config`, so a wrong one gets the same sentence as in the app.
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit code 2 (argparse's own error prints the whole usage first)
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -25,17 +27,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("image", help="an image file (PNG, JPEG, ...)")
     p.add_argument("--mappings", nargs="+", default=list(PAPER.mappings), metavar="SPEC",
                    help="mappings to compare: none, basic, posenc:S, gauss:SIGMA, each optionally @LR")
-    p.add_argument("--size", type=int, default=PAPER.size, help="image side in pixels (even)")
-    p.add_argument("--iters", type=int, default=PAPER.iters, help="Adam steps")
-    p.add_argument("--lr", type=float, default=PAPER.lr, help="learning rate (a spec's @LR overrides it)")
-    p.add_argument("--depth", type=int, default=PAPER.depth, help="Dense layers")
-    p.add_argument("--width", type=int, default=PAPER.width, help="hidden units per layer")
-    p.add_argument("--features", type=int, default=PAPER.features, help="mapping size m (Fourier features give 2m inputs)")
-    p.add_argument("--every", type=int, default=PAPER.every, help="steps between snapshots")
-    p.add_argument("--seed", type=int, default=PAPER.seed, help="random seed (B and initial weights)")
-    p.add_argument("--model", choices=MODELS, default=PAPER.model, help="network: the paper's ReLU MLP or SIREN")
-    p.add_argument("--w0", type=float, default=PAPER.w0, help="SIREN's frequency factor ω0")
-    p.add_argument("--sweep", nargs=3, type=float, default=None, metavar=("SIGMA_MIN", "SIGMA_MAX", "N"),
+    p.add_argument("--size", type=text_number, default=PAPER.size, help="image side in pixels (even)")
+    p.add_argument("--iters", type=text_number, default=PAPER.iters, help="Adam steps")
+    p.add_argument("--lr", type=text_number, default=PAPER.lr, help="learning rate (a spec's @LR overrides it)")
+    p.add_argument("--depth", type=text_number, default=PAPER.depth, help="Dense layers")
+    p.add_argument("--width", type=text_number, default=PAPER.width, help="hidden units per layer")
+    p.add_argument("--features", type=text_number, default=PAPER.features, help="mapping size m (Fourier features give 2m inputs)")
+    p.add_argument("--every", type=text_number, default=PAPER.every, help="steps between snapshots")
+    p.add_argument("--seed", type=text_number, default=PAPER.seed, help="random seed (B and initial weights)")
+    p.add_argument("--model", default=PAPER.model, help=f"network: {' or '.join(MODELS)} (the paper's ReLU MLP or SIREN)")
+    p.add_argument("--w0", type=text_number, default=PAPER.w0, help="SIREN's frequency factor ω0")
+    p.add_argument("--sweep", nargs=3, type=text_number, default=None, metavar=("SIGMA_MIN", "SIGMA_MAX", "N"),
                    help="train N log-spaced gauss:SIGMA from SIGMA_MIN to SIGMA_MAX instead of --mappings, and "
                         "write sweep.json and sweep.html")
     p.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default: runs/IMAGE-SIZEpx)")
@@ -56,7 +58,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from tqdm import tqdm  # the imports below take a second or two: after the arguments are known to parse
 
-    from ffn import data, mappings, report, sweep, train
+    from ffn import data, mappings, report, sweep
 
     try:
         specs = tuple(args.mappings) if args.sweep is None else ("none",)  # a sweep replaces them below
@@ -75,10 +77,8 @@ def main(argv=None) -> int:
         if warning := mappings.overfit_warning(m, config.size):
             print(f"note: {warning}", file=sys.stderr)
 
-    history = report.History(config, image, name)
     bar = tqdm(total=config.iters, unit="step", desc="compiling", dynamic_ncols=True)
-    for snap in train.run(image, config):
-        history.add(snap)
+    for history, snap in report.record(image, config, name):
         bar.update(snap.step - bar.n)
         best = max(snap.test_psnr, key=lambda s: snap.test_psnr[s] if math.isfinite(snap.test_psnr[s]) else -1)
         bar.set_description("training")

@@ -101,6 +101,16 @@ def parse(spec) -> Mapping:
     return Mapping(kind, scale, lr)
 
 
+def ordered(specs) -> tuple[str, ...]:
+    """Canonical specs in one fixed order: none, basic, posenc, gauss, each by scale, then learning rate.
+
+    The page lists a run's mappings in this order, so a mapping has the same place in every run, whatever
+    order its box was ticked in.
+    """
+    parsed = [parse(s) for s in specs]
+    return tuple(m.spec for m in sorted(parsed, key=lambda m: (KINDS.index(m.kind), m.scale or 0.0, m.lr or 0.0)))
+
+
 def gaussian_basis(key, features: int) -> np.ndarray:
     """G ~ N(0, 1) of shape (features, 2); every gauss:σ of a run uses σ·G, so scales differ only in σ."""
     import jax

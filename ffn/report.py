@@ -10,12 +10,14 @@ import json
 import math
 import pathlib
 import re
+from collections.abc import Iterator
 
 import jax
 import numpy as np
 from PIL import Image
 
-from ffn import analysis, images, plots, video
+from ffn import analysis, images, mappings, paper, plots, train, video
+from ffn.service import duration
 from ffn.config import Config
 from ffn.train import Snapshot
 
@@ -44,6 +46,61 @@ def spectra_grid(pictures: dict[str, np.ndarray], ground_truth: np.ndarray, titl
     """Log-magnitude spectra (`analysis.log_spectrum`) of each reconstruction and of the ground truth, labelled."""
     tiles = [(spec, analysis.log_spectrum(p)) for spec, p in pictures.items()]
     return images.tile_grid(tiles + [(analysis.GROUND_TRUTH, analysis.log_spectrum(ground_truth))], title=title)
+
+
+def error_grid(pictures: dict[str, np.ndarray], ground_truth: np.ndarray) -> np.ndarray:
+    """|reconstruction - ground truth| of each mapping (`analysis.error_maps`, one colour scale), labelled with its
+    mean error in 8-bit levels."""
+    maps, vmax = analysis.error_maps(pictures, ground_truth)
+    mean = analysis.mean_abs_error(pictures, ground_truth)
+    tiles = [(f"{s} · mean {255 * mean[s]:.1f}/255", maps[s]) for s in pictures]
+    return images.tile_grid(tiles, title=f"|reconstruction - ground truth|: dark 0, yellow {vmax * 255:.0f}/255 or more")
+
+
+def status_line(snap: Snapshot, rate: float | None, note: str = "") -> str:
+    """Markdown status of a run: step, speed, time left (or taken), divergence, the best mapping so far."""
+    parts = [f"**step {snap.step} / {snap.iters}**"]
+    if snap.step == 0 and not note:
+        parts.append("compiling… (the first chunk is slow, later ones are fast)")
+    elif rate:
+        left = (snap.iters - snap.step) / rate
+        parts += [f"{rate:.1f} steps/s", f"{duration(left)} left" if not note else f"{duration(snap.elapsed)} in all"]
+    if snap.diverged:
+        parts.append("diverged: " + ", ".join(snap.diverged) + " (try a lower learning rate)")
+    finite = {s: v for s, v in snap.test_psnr.items() if math.isfinite(v)}
+    if finite and snap.step:
+        best = max(finite, key=finite.get)
+        parts.append(f"best test PSNR: {best} {finite[best]:.2f} dB")
+    return " · ".join(parts) + (f"  \n{note}" if note else "")
+
+
+def paper_table(config: Config, snap: Snapshot) -> str:
+    """Markdown: a run's final PSNRs beside Table 1, where the run is like for like with the paper's setting.
+
+    A mapping whose setting is not Table 1's for a dataset (resolution, steps, network, σ or S, lr: see
+    `paper.differences`) gets "not comparable" in that column and the reasons below the table, so a 128 px run
+    never seems to beat the paper.
+    """
+    lines = ["| mapping | your train PSNR | your test PSNR | paper, natural images | paper, text images |",
+             "|---|---:|---:|---:|---:|"]
+    notes = []
+    for spec in config.mappings:
+        mine = [f"{v:.2f}" if math.isfinite(v) else "diverged" for v in (snap.train_psnr[spec], snap.test_psnr[spec])]
+        cells = []
+        for dataset in paper.DATASETS:
+            reasons = paper.differences(config, spec, dataset, snap.step)
+            mean, std = paper.TABLE1[dataset][mappings.parse(spec).kind]
+            cells.append(f"{mean:.2f} ± {std:.2f}" if not reasons else "not comparable")
+            if reasons:
+                notes.append(f"- **{spec}**, {dataset} images: " + "; ".join(reasons) + ".")
+        lines.append(f"| {spec} | {mine[0]} | {mine[1]} | {cells[0]} | {cells[1]} |")
+    text = "\n".join(lines) + (
+        "\n\nThe paper's numbers are test PSNRs (dB), mean ± std over its sets of natural and text images (Tancik "
+        "et al. 2020, Table 1: 512 px, 2000 steps, 4×256 ReLU MLP, 256 features, σ and lr tuned per set). One image "
+        "samples a set only: expect a few dB either way. `python -m ffn.table1` runs the protocol over a set.")
+    if notes:
+        text += "\n\n**Not like for like** (what differs from the paper's setting):\n" + "\n".join(notes)
+    return text
 
 
 def _shrink(picture: np.ndarray, limit: int) -> np.ndarray:
@@ -85,6 +142,11 @@ class History:
     def figures(self):
         """(train, test) PSNR Plotly figures, one colour per mapping in both."""
         return plots.psnr_figures(self.steps, self.train_psnr, self.test_psnr, colors=self.colors)
+
+    def gallery(self, snap: Snapshot) -> list[tuple[np.ndarray, str]]:
+        """(picture, caption) of every reconstruction at `snap` (captioned with its test PSNR), then the ground truth."""
+        labels = captions(snap)
+        return [(snap.images[s], labels[s]) for s in self.config.mappings] + [(self.ground_truth, "ground truth")]
 
     def comparison(self) -> np.ndarray:
         """The final reconstructions and the ground truth side by side, labelled with test PSNR."""
@@ -163,3 +225,16 @@ def write_outputs(out_dir, history: History, video_file: bool = True) -> dict[st
     if video_file:
         paths["training.mp4"] = video.write_mp4(out / "training.mp4", history.video_frames())
     return paths
+
+
+def record(image: np.ndarray, config: Config, name: str = "image") -> Iterator[tuple[History, Snapshot]]:
+    """The one run loop of the app and the command line: trains `config` on `image` and yields (history,
+    snapshot) after every snapshot, the history already holding it. Closing the generator stops training."""
+    history = History(config, image, name)
+    run = train.run(image, config)
+    try:
+        for snap in run:
+            history.add(snap)
+            yield history, snap
+    finally:
+        run.close()

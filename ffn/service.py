@@ -56,7 +56,7 @@ class Caps:
     memory_gb: float = float(os.environ.get("FFN_MAX_RUN_GB", 8))  # cost.memory_bytes of one run, at most
     # Seconds one run may train; a run estimated at more than `TIME_SLACK` times this is refused before it
     # queues, and a run that reaches it stops as if Stop were pressed (with its results). 0 means no limit.
-    seconds: float = float(os.environ.get("FFN_MAX_RUN_SECONDS", 900))
+    seconds: float = float(os.environ.get("FFN_MAX_RUN_SECONDS", 1200))
 
 
 TIME_SLACK = 1.5  # estimates are within ±25% (README, Performance); refuse only what is clearly too long
@@ -69,7 +69,8 @@ def custom_sigma(sigma_log10: float) -> float:
 
 
 def resolve_specs(selected, sigma_log10, extra, size: int) -> tuple[str, ...]:
-    """The page's mapping choices (and typed extra specs) as canonical spec strings, duplicates dropped."""
+    """The page's mapping choices (and typed extra specs) as canonical spec strings in `mappings.ordered` order,
+    duplicates dropped."""
     if selected is None:
         selected = []
     if isinstance(selected, str):
@@ -91,7 +92,7 @@ def resolve_specs(selected, sigma_log10, extra, size: int) -> tuple[str, ...]:
     if not specs:
         raise checks.Invalid("Choose at least one mapping to train.", "selected")
     try:
-        return tuple(dict.fromkeys(mappings.parse(s).spec for s in specs))
+        return mappings.ordered(dict.fromkeys(mappings.parse(s).spec for s in specs))
     except ValueError as e:  # the choices are valid specs, so a typed one is wrong
         raise checks.Invalid(str(e), "extra") from None
 
@@ -106,8 +107,12 @@ def _config(param_of_mappings: str, **fields) -> configs.Config:
         raise checks.Invalid(str(e), param_of_mappings) from None
 
 
-def capped(config: configs.Config, caps: Caps = CAPS, speed: "Speed | None" = None) -> configs.Config:
-    """Refuses a valid config that this server will not run: past a widget's range, its memory or its time."""
+def capped(config: configs.Config, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
+    """Refuses a valid config that this server will not run: past a widget's range, its memory or its time.
+
+    `caps` defaults to `CAPS`; the time cap needs `speed` (without it, time is not checked).
+    """
+    caps = caps or CAPS
     for name in ("size", "iters", "depth", "width", "features"):
         top = getattr(caps, name)
         if getattr(config, name) > top:
@@ -128,7 +133,7 @@ def capped(config: configs.Config, caps: Caps = CAPS, speed: "Speed | None" = No
 
 
 def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
-                model="relu", w0=30.0, caps: Caps = CAPS, speed: "Speed | None" = None) -> configs.Config:
+                model="relu", w0=30.0, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
     """A checked, capped Config from the page's values as sent; `checks.Invalid` names the value at fault."""
     size = data.check_size(size)
     specs = resolve_specs(selected, sigma_log10, extra, size)
@@ -142,7 +147,7 @@ def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, 
 
 
 def make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
-                      w0=30.0, caps: Caps = CAPS, speed: "Speed | None" = None) -> configs.Config:
+                      w0=30.0, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
     """A checked, capped Config of a σ sweep from the page's values as sent."""
     base = make_config(["none"], 0, "", size, iters, lr, False, depth, width, features, seed, model, w0, caps)
     try:
