@@ -1,35 +1,120 @@
-"""The paper's reported numbers, to draw beside a run's own (Tancik et al. 2020, Table 1).
+"""The paper's reported numbers (Tancik et al. 2020, Table 1) and whether a run of ours can stand beside them.
 
-Table 1 reports the mean test PSNR (dB) of 2D image regression at 512 px after 2000 steps, over a set of
-natural photographs (DIV2K) and a set of text images; `ffn.config.PAPER_PROTOCOL_NATURAL` and
-`PAPER_PROTOCOL_TEXT` are the matching settings. A single image of ours can land several dB either side of
-these means (the paper's per-dataset standard deviations are 2-4 dB).
+Table 1 reports the test PSNR (dB) of 2D image regression at 512 px after 2000 steps of a 4×256 ReLU MLP with
+256 features, as mean ± standard deviation over a set of natural photographs (DIV2K) and a set of text images;
+`ffn.config.PAPER_PROTOCOL_NATURAL` and `PAPER_PROTOCOL_TEXT` are the matching settings. A single image of ours
+can land several dB either side of these means (the standard deviations are 2-4 dB), so like is compared with
+like only by `python -m ffn.table1`, which runs the protocol over a set of images.
+
+`comparability` says why a run's mapping is not the paper's setting (or None when it is), and `table_markdown`
+renders a `table1.json` of `ffn.table1` beside the paper's numbers.
 """
 
-from collections.abc import Sequence
-
 from ffn import mappings
+from ffn.config import PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, Config
 
-# dataset -> mapping kind (ffn.mappings.KINDS) -> mean test PSNR in dB.
-TABLE1_PSNR = {
-    "natural": {"none": 19.32, "basic": 21.72, "posenc": 24.95, "gauss": 25.57},
-    "text": {"none": 18.40, "basic": 20.48, "posenc": 27.57, "gauss": 30.47},
+# dataset -> mapping kind (ffn.mappings.KINDS) -> (mean, standard deviation) of the test PSNR in dB over the set.
+TABLE1 = {
+    "natural": {"none": (19.32, 2.48), "basic": (21.72, 2.72), "posenc": (24.95, 3.72), "gauss": (25.57, 4.19)},
+    "text": {"none": (18.40, 2.34), "basic": (20.48, 1.96), "posenc": (27.57, 3.07), "gauss": (30.47, 2.11)},
 }
-DATASETS = tuple(TABLE1_PSNR)
+DATASETS = tuple(TABLE1)
+# The means alone, for views that draw one number per kind (derived, so the table above stays the only one).
+TABLE1_PSNR = {dataset: {kind: mean for kind, (mean, _) in row.items()} for dataset, row in TABLE1.items()}
+# The spread over images is the population standard deviation (numpy's np.std, ddof=0), as in the authors'
+# notebook; ffn.table1 computes ours the same way so that the two ± columns mean the same thing.
+STD = "population standard deviation over images (np.std, ddof=0)"
+PROTOCOLS = {"natural": PAPER_PROTOCOL_NATURAL, "text": PAPER_PROTOCOL_TEXT}
 
 
-def paper_reference(specs: Sequence[str], dataset: str = "natural") -> dict[str, float]:
-    """spec -> the paper's test PSNR for its kind, for the first spec of each kind in `specs`.
-
-    Keyed by our spec, so `ffn.plots.psnr_figure(..., reference=...)` draws each line in that mapping's
-    colour; later specs of an already-listed kind are left out (the paper has one number per kind).
-    """
-    if dataset not in TABLE1_PSNR:
+def check_dataset(dataset) -> str:
+    """`dataset` if it is one of Table 1's ('natural', 'text'), else ValueError with a sentence."""
+    if dataset not in TABLE1:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)} (got {dataset!r}).")
-    table, out, seen = TABLE1_PSNR[dataset], {}, set()
-    for spec in specs:
-        kind = mappings.parse(spec).kind
-        if kind not in seen:
-            seen.add(kind)
-            out[spec] = table[kind]
+    return dataset
+
+
+def protocol_mapping(dataset: str, kind: str) -> mappings.Mapping:
+    """The paper's mapping of `kind` for `dataset`, with its scale and its learning rate filled in."""
+    protocol = PROTOCOLS[check_dataset(dataset)]
+    for m, lr in zip(protocol.parsed, protocol.learning_rates()):
+        if m.kind == kind:
+            return mappings.Mapping(m.kind, m.scale, lr)
+    raise ValueError(f"Table 1 has no mapping of kind {kind!r}.")
+
+
+def differences(config: Config, spec: str, dataset: str, steps: int | None = None) -> list[str]:
+    """What sets a run's mapping apart from Table 1's setting, one short phrase each ([] when nothing does).
+
+    `steps` is where the run stopped (default: `config.iters`, a finished run). The image itself is not
+    judged: Table 1 is a mean over a set, which a single image only samples.
+    """
+    protocol = PROTOCOLS[check_dataset(dataset)]
+    mapping = mappings.parse(spec)
+    steps = config.iters if steps is None else steps
+    out = []
+    if config.model != protocol.model:
+        out.append(f"a {config.model.upper()} network, not the paper's ReLU MLP")
+    if config.size != protocol.size:
+        out.append(f"{config.size} px, not {protocol.size}")
+    if steps != protocol.iters:
+        out.append(f"{steps} steps, not {protocol.iters}")
+    if (config.depth, config.width) != (protocol.depth, protocol.width):
+        out.append(f"a {config.depth}×{config.width} network, not {protocol.depth}×{protocol.width}")
+    if mapping.kind in ("posenc", "gauss") and config.features != protocol.features:
+        out.append(f"{config.features} features, not {protocol.features}")  # none and basic have no m
+    paper = protocol_mapping(dataset, mapping.kind)
+    if mapping.scale != paper.scale:
+        name = "σ" if mapping.kind == "gauss" else "S"
+        out.append(f"{mapping.kind} {name} = {mapping.scale:g}, not {paper.scale:g}")
+    lr = mapping.lr if mapping.lr is not None else config.lr
+    if lr != paper.lr:
+        out.append(f"learning rate {lr:g} for {mapping.kind}, not {paper.lr:g}")
     return out
+
+
+def comparability(config: Config, spec: str, dataset: str, steps: int | None = None) -> str | None:
+    """None when mapping `spec` of a run with `config` had Table 1's setting for `dataset`, else a sentence
+    saying why its PSNR is not like for like with the paper's (resolution, steps, network, σ or S, lr)."""
+    reasons = differences(config, spec, dataset, steps)
+    if not reasons:
+        return None
+    return f"{spec} is not comparable with Table 1 ({dataset} images): " + "; ".join(reasons) + "."
+
+
+def _mean_std(mean, std) -> str:
+    return "–" if mean is None else f"{mean:.2f} ± {std:.2f}"
+
+
+def table_markdown(doc: dict) -> str:
+    """A `table1.json` document of `ffn.table1` as Markdown: our mean ± std per mapping beside the paper's.
+
+    Below the table it says how many images and what setting, and, when the setting is not the paper's,
+    plainly so and how it differs (from `differences`, the same rule the page applies to a single run).
+    """
+    dataset = check_dataset(doc["dataset"])
+    fields = {k: v for k, v in doc["config"].items() if k in Config.__dataclass_fields__}
+    config = Config(**fields)
+    n = len(doc["images"])
+    lines = [f"| mapping | ours, test PSNR (dB), n = {n} | paper, {dataset} images |", "|---|---:|---:|"]
+    reasons = []
+    for spec, row in doc["mappings"].items():
+        kind = mappings.parse(spec).kind
+        paper = doc.get("paper", {}).get(kind) or dict(zip(("mean", "std"), TABLE1[dataset][kind]))
+        diverged = sum(v is None for v in row["test_psnr"])
+        ours = _mean_std(row["mean"], row["std"]) + (f" ({diverged} diverged, left out)" if diverged else "")
+        lines.append(f"| {mappings.parse(spec).label()} (`{spec}`) | {ours} | {_mean_std(paper['mean'], paper['std'])} |")
+        reasons += [r for r in differences(config, spec, dataset) if r not in reasons]
+    c = config
+    text = "\n".join(lines) + (
+        f"\n\nOurs: {n} {dataset} image{'s' * (n != 1)} at {c.size} px, {c.iters} steps, {c.depth}×{c.width} "
+        f"{c.model} network, {c.features} features, seed {c.seed}; ± is the {STD}. "
+        "Paper: Tancik et al. 2020, Table 1 (512 px, 2000 steps, 4×256 ReLU MLP, 256 features; mean ± std over "
+        f"its {'DIV2K photographs' if dataset == 'natural' else 'text images'}).")
+    tuning = doc["config"].get("sigma_tuning")
+    if tuning:
+        text += (f" σ = {tuning['chosen']:g} was chosen by the best mean test PSNR on {len(tuning['images'])} "
+                 f"tuning image{'s' * (len(tuning['images']) != 1)} from σ ∈ {{{', '.join(f'{s:g}' for s in tuning['sigmas'])}}}.")
+    if reasons:
+        text += "\n\n**Not the paper's setting**, so not like for like: " + "; ".join(reasons) + "."
+    return text

@@ -1,0 +1,189 @@
+"""Table 1 over image sets: the protocol at a resolution, sharded == unsharded, σ tuning, the command line,
+the bundled sets, and the paper's numbers with the comparability rule."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ffn import checks, data, mappings, paper, table1
+from ffn.config import PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT
+
+# A tiny network of shapes no other test file compiles (the trainer keeps compiled programs per process).
+TINY = dict(size=16, iters=6, width=20, features=6)
+TINY_ARGS = ["--size", "16", "--iters", "6", "--width", "20", "--features", "6"]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """Five small PNGs of different detail, named so that their sorted order is not their creation order."""
+    root = tmp_path_factory.mktemp("set")
+    c = np.linspace(0, 1, 24, endpoint=False)
+    x, y = np.meshgrid(c, c)
+    for i, name in enumerate(["e", "b", "d", "a", "c"]):
+        rgb = np.stack([0.5 + 0.4 * np.sin(2 * np.pi * (i + 1) * x), 0.5 + 0.4 * np.cos(2 * np.pi * (5 - i) * y), x * y], -1)
+        Image.fromarray(np.round(rgb * 255).astype(np.uint8)).save(root / f"{name}.png")
+    return root
+
+
+def run_cli(*argv):
+    return table1.main([str(a) for a in argv])
+
+
+# ------------------------------------------------------------------------------------------ the protocol
+
+
+def test_protocol_is_the_paper_setting_at_512_and_scales_sigma_and_s_with_the_resolution():
+    assert table1.protocol("natural") == PAPER_PROTOCOL_NATURAL.replace(every=table1.EVERY)
+    assert table1.protocol("text") == PAPER_PROTOCOL_TEXT.replace(every=table1.EVERY)
+    small = table1.protocol("natural", size=128, iters=500, width=128, features=128)
+    assert small.mappings == ("none@0.01", "basic@0.01", "posenc:4", "gauss:2.5")
+    assert (small.iters, small.width, small.features, small.depth) == (500, 128, 128, 4)
+    assert table1.protocol("text", size=256).mappings == ("none", "basic", "posenc:4", "gauss:7")
+    assert table1.protocol("natural", size=16, sigma=3).mappings[2:] == ("posenc:1", "gauss:3")  # S at least 1
+    assert table1.scaled_sigma(10, 512) == mappings.suggested_sigma(512) == 10
+    assert table1.scaled_sigma(10, 128) == mappings.suggested_sigma(128)
+    assert [table1.scaled_posenc(6, s) for s in (512, 256, 128, 64, 16)] == [6, 5, 4, 3, 1]
+    with pytest.raises(ValueError, match="dataset must be one of natural, text"):
+        table1.protocol("faces")
+
+
+def test_shards_are_disjoint_cover_the_list_and_parse_with_a_sentence():
+    items = list(range(7))
+    slices = [table1.shard(items, i, 3) for i in (1, 2, 3)]
+    assert sorted(sum(slices, [])) == items and max(map(len, slices)) - min(map(len, slices)) <= 1
+    assert table1.parse_shard("2/3") == (2, 3)
+    for text, message in (("3/2", "shard index I must be at most 2"), ("2", "I/N"), ("a/2", "whole number"),
+                          ("0/2", "at least 1")):
+        with pytest.raises(checks.Invalid, match=message):
+            table1.parse_shard(text)
+
+
+def test_std_is_the_population_one_and_diverged_images_are_left_out():
+    row = table1.summarise([20.0, 22.0, None])
+    assert row == {"test_psnr": [20.0, 22.0, None], "mean": 21.0, "std": 1.0, "n": 2}  # np.std, not ddof=1
+    assert table1.summarise([None])["mean"] is None
+
+
+# ------------------------------------------------------------------------------------------ runs
+
+
+def test_sharded_runs_merge_to_exactly_the_unsharded_table(folder, tmp_path):
+    assert run_cli(folder, "--dataset", "natural", *TINY_ARGS, "--out", tmp_path / "all") == 0
+    for i in (1, 2):
+        assert run_cli(folder, "--dataset", "natural", *TINY_ARGS, "--shard", f"{i}/2", "--out", tmp_path / f"s{i}") == 0
+    assert run_cli("--merge", tmp_path / "s2", tmp_path / "s1", "--dataset", "natural", "--out", tmp_path / "merged") == 0
+    whole = json.loads((tmp_path / "all" / "table1.json").read_text())
+    merged = json.loads((tmp_path / "merged" / "table1.json").read_text())
+    shard1 = json.loads((tmp_path / "s1" / "table1.json").read_text())
+    assert shard1["shard"] == [1, 2] and len(shard1["images"]) == 3
+    assert whole["images"] == merged["images"] == sorted(str(p) for p in folder.iterdir())
+    assert merged["mappings"] == whole["mappings"]  # per-image values, means and stds, exactly
+    assert merged["config"] == whole["config"] and merged["paper"] == whole["paper"]
+    assert (tmp_path / "merged" / "table1.md").read_text() == (tmp_path / "all" / "table1.md").read_text()
+    row = whole["mappings"]["gauss:0.3125"]  # σ = 10 · 16/512
+    assert row["mean"] == pytest.approx(np.mean(row["test_psnr"])) and row["n"] == 5
+    assert set(whole["paper"]) == set(mappings.KINDS) and whole["paper"]["gauss"] == {"mean": 25.57, "std": 4.19}
+
+
+def test_merge_refuses_different_settings_and_missing_shards(folder, tmp_path):
+    config = table1.protocol("text", **TINY)
+    doc = lambda c, shard: table1.document("text", c, [f"{shard}.png"], {s: [20.0] for s in c.mappings}, shard_of=(shard, 2))  # noqa: E731
+    with pytest.raises(ValueError, match="different settings .*iters"):
+        table1.merge([doc(config, 1), doc(config.replace(iters=7), 2)])
+    with pytest.raises(ValueError, match="each of the 2 shards of one run exactly once"):
+        table1.merge([doc(config, 1), doc(config, 1)])
+    with pytest.raises(ValueError, match="each of the 2 shards"):
+        table1.merge([doc(config, 2)])
+    natural = table1.document("natural", table1.protocol("natural", **TINY), ["x.png"], {s: [1.0] for s in table1.protocol("natural", **TINY).mappings})
+    with pytest.raises(ValueError, match="Cannot merge a natural table with a text table"):
+        table1.merge([doc(config, 1), natural])
+
+
+def test_tuning_picks_the_sigma_of_the_best_mean_test_psnr(folder, tmp_path):
+    images = [data.load_image(p, 16) for p in sorted(folder.iterdir())[:2]]
+    config = table1.protocol("text", **TINY)
+    best, means = table1.tune_sigma(images, config, [4, 0.5, 1.5])
+    assert list(means) == ["0.5", "1.5", "4"] and best == max((float(s) for s in means), key=lambda s: means[f"{s:g}"])
+    assert run_cli(folder, "--dataset", "text", *TINY_ARGS, "--tune", *sorted(folder.iterdir())[:2],
+                   "--sigmas", "4", "0.5", "1.5", "--out", tmp_path) == 0
+    doc = json.loads((tmp_path / "table1.json").read_text())
+    assert doc["config"]["sigma_tuning"]["chosen"] == best and f"gauss:{best:g}" in doc["mappings"]
+    assert "was chosen by the best mean test PSNR on 2 tuning images" in (tmp_path / "table1.md").read_text()
+
+
+def test_command_line_refuses_bad_input_with_one_sentence(folder, tmp_path, capsys):
+    cases = [
+        ([folder, "--shard", "3/2"], "shard index I must be at most 2"),
+        ([folder, "--size", "15"], "size"),
+        ([folder, "--iters", "0"], "iters must be"),
+        ([tmp_path / "nothing"], "No file or folder"),
+        ([folder, "--tune", folder], "--tune and --sigmas go together"),
+        ([folder, "--tune", folder, "--sigmas", "2", "-1"], "sigmas (each σ of the grid) must be at least"),
+        (["--merge", tmp_path], "No table1.json in"),
+    ]
+    for argv, message in cases:
+        assert run_cli(*argv, "--dataset", "text") == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+
+
+# ------------------------------------------------------------------------------------------ bundled sets
+
+
+def test_bundled_sets_hold_at_least_four_small_images_each_and_load():
+    for dataset in paper.DATASETS:
+        paths = table1.bundled_images(dataset)
+        assert len(paths) >= 4, dataset
+        for path in paths:
+            with Image.open(path) as im:
+                assert max(im.size) <= 600 and path.stat().st_size < 600_000
+            assert data.load_image(path, 16).shape == (16, 16, 3)
+
+
+def test_text_images_are_a_function_of_their_seed():
+    a, b = np.asarray(table1.make_text_image(3, 64)), np.asarray(table1.make_text_image(3, 64))
+    assert a.shape == (64, 64, 3) and np.array_equal(a, b)
+    assert not np.array_equal(a, np.asarray(table1.make_text_image(4, 64)))
+    assert len(np.unique(a.reshape(-1, 3), axis=0)) > 2  # words were drawn, anti-aliased
+
+
+# ------------------------------------------------------------------------------------------ the paper
+
+
+def test_paper_table_holds_means_and_stds_in_one_table():
+    assert paper.TABLE1["natural"]["gauss"] == (25.57, 4.19) and paper.TABLE1["text"]["posenc"] == (27.57, 3.07)
+    assert paper.TABLE1_PSNR["text"]["none"] == 18.40
+    assert all(set(t) == set(mappings.KINDS) for t in paper.TABLE1.values())
+    assert not hasattr(paper, "paper_reference")
+
+
+def test_comparability_is_none_only_for_the_paper_setting():
+    for dataset, protocol in paper.PROTOCOLS.items():
+        assert all(paper.comparability(protocol, spec, dataset) is None for spec in protocol.mappings)
+    cpu = table1.protocol("natural", size=128, iters=500, width=128, features=128)
+    why = paper.comparability(cpu, "gauss:2.5", "natural")
+    for phrase in ("128 px, not 512", "500 steps, not 2000", "4×128 network, not 4×256", "128 features, not 256",
+                   "gauss σ = 2.5, not 10"):
+        assert phrase in why
+    assert "features" not in paper.comparability(cpu, "none@0.01", "natural")  # none has no m
+    assert paper.comparability(PAPER_PROTOCOL_NATURAL, "none", "natural") == (
+        "none is not comparable with Table 1 (natural images): learning rate 0.001 for none, not 0.01.")
+    assert "posenc S = 6, not 5" in paper.comparability(PAPER_PROTOCOL_NATURAL, "posenc:6", "text")
+    assert "1500 steps" in paper.comparability(PAPER_PROTOCOL_TEXT, "gauss:14", "text", steps=1500)  # stopped early
+    assert "SIREN network" in paper.comparability(PAPER_PROTOCOL_TEXT.replace(model="siren"), "gauss:14", "text")
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        paper.comparability(PAPER_PROTOCOL_TEXT, "none", "faces")
+
+
+def test_table_markdown_puts_ours_beside_the_papers_and_says_when_the_setting_differs():
+    def doc(config):
+        values = {spec: [20.0 + i, 22.0 + i] for i, spec in enumerate(config.mappings)}
+        return table1.document("text", config, ["a.png", "b.png"], values)
+
+    text = paper.table_markdown(doc(table1.protocol("text", size=64, iters=100, width=32, features=16)))
+    assert "| No mapping (`none`) | 21.00 ± 1.00 | 18.40 ± 2.34 |" in text
+    assert "| Gaussian σ=1.75 (`gauss:1.75`) | 24.00 ± 1.00 | 30.47 ± 2.11 |" in text
+    assert "**Not the paper's setting**" in text and "64 px, not 512" in text and "population" in text
+    assert "Not the paper's setting" not in paper.table_markdown(doc(table1.protocol("text")))
