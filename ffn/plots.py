@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.offline
 
-from ffn import analysis
+from ffn import analysis, bands
 
 # D3's category10: ten hues that stay distinguishable on white and for the common colour-vision
 # deficiencies better than most; a run rarely compares more than ten mappings.
@@ -365,3 +365,109 @@ def sweep_figure(summary: Mapping, height: int = 320) -> go.Figure:
                            hovertemplate=f"best σ {best:g} · %{{y:.2f}} dB<extra></extra>"))
     layout = _layout("Final PSNR against σ", _axis("σ (cycles per image side)", type="log"), _axis("PSNR (dB)"), height)
     return go.Figure(data=traces, layout=layout)
+
+
+# ------------------------------------------------------------------------------------- frequency bands
+
+_BAND_RANGE = (-3.0, 0.0)  # log10 of the relative error on the colour scale: 0.001 (learned) to 1 (not learned)
+_EMPTY_BAND = "#e5e7eb"  # the panels' background, seen through NaN cells: bands the image has no power in
+
+
+def band_error_figure(steps: Sequence[int], errors: Mapping[str, np.ndarray], edges, empty=None,
+                      colors: Mapping[str, str] | None = None, height: int | None = None) -> go.Figure:
+    """Relative error per frequency band against training step: one small heatmap per spec, one colour scale.
+
+    steps: (T,) step numbers; errors: spec -> (T, count) relative errors (`ffn.bands`), NaN in empty bands;
+    edges: (count+1,) band edges in cycles per image side; empty: (count,) bool, bands drawn grey and named in
+    a note (NaN cells are grey anyway); colors: spec -> colour of each panel's title, as in the PSNR curves.
+
+    Why small multiples of step × band heatmaps: every mapping and every band stay on screen at once, with
+    one shared log colour scale (0.001 to 1, above 1 saturates), so six mappings read as six pictures of
+    the same kind, and spectral bias shows as a shape (the dark area climbing from the coarse bands) rather
+    than as 6 × 12 crossing lines. Bands are equal-height rows because they are equal steps in log frequency.
+    Built with `template="none"` from plain dicts: about 3 ms for 6 mappings × 80 snapshots × 16 bands.
+    """
+    specs = list(errors)
+    colors = _colors(specs, colors)
+    edges = np.asarray(edges, np.float64)
+    count = len(edges) - 1
+    x = np.asarray(steps).reshape(-1)
+    n = max(1, len(specs))
+    cols = n if n <= 3 else 2 if n == 4 else 3
+    rows = math.ceil(n / cols)
+    height = int(height or 92 + 150 * rows)
+    plot_px = height - 36 - 8 - 34  # margins and the x-axis title of the bottom row
+    gap_y = min(0.3, 34 / max(plot_px, 1) * rows) / rows  # room for each panel's title
+    gap_x = 0.05
+    tick_positions = np.arange(0, count + 1, bands.BANDS_PER_OCTAVE if count > 8 else 1)  # at band edges
+    tick_text = [f"{edges[j]:.3g}" for j in tick_positions]
+    _bare_axis = dict(showline=True, linecolor=_AXIS_LINE, zeroline=False, ticks="")
+    # Each cell's hover: its error and its band's edges (numbers, not strings: Plotly checks string arrays
+    # cell by cell, which made this figure 10x slower to build).
+    lo = np.broadcast_to(edges[:-1, None], (count, len(x)))
+    hi = np.broadcast_to(edges[1:, None], (count, len(x)))
+    traces, annotations, axes = [], [], {}
+    for i, spec in enumerate(specs):
+        r, c = divmod(i, cols)
+        suffix = "" if i == 0 else str(i + 1)
+        e = np.asarray(errors[spec], np.float64).reshape(len(x), count).T  # (count, T)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.log10(np.maximum(e, 10 ** (_BAND_RANGE[0] - 1)))  # 0 would be -inf; NaN stays (a grey cell)
+        traces.append(dict(
+            type="heatmap", x=x, y=np.arange(count) + 0.5, z=z, coloraxis="coloraxis", customdata=np.stack([e, lo, hi], -1),
+            xaxis=f"x{suffix}", yaxis=f"y{suffix}", ygap=1,
+            hovertemplate=f"{_name(spec)} · step %{{x}} · %{{customdata[1]:.3g}}–%{{customdata[2]:.3g}} cycles per side"
+                          " · error %{customdata[0]:.3g}<extra></extra>"))
+        left, bottom = c == 0, i + cols >= n
+        # Titles only on the outer panels: every axis object costs build time, and inner ones would repeat them.
+        axes[f"xaxis{suffix}"] = dict(
+            _axis("step") if bottom else _bare_axis, domain=[c / cols + gap_x / 2, (c + 1) / cols - gap_x / 2],
+            anchor=f"y{suffix}", showticklabels=bottom, showgrid=False, **({} if i == 0 else dict(matches="x")))
+        axes[f"yaxis{suffix}"] = dict(
+            _axis("cycles per side") if left else _bare_axis, anchor=f"x{suffix}", showgrid=False,
+            domain=[1 - (r + 1) / rows + gap_y / 2, 1 - r / rows - gap_y / 2], range=[0, count],
+            tickvals=tick_positions, ticktext=tick_text, showticklabels=left)
+        annotations.append(dict(xref=f"x{suffix} domain", yref=f"y{suffix} domain", x=0, y=1, xanchor="left",
+                                yanchor="bottom", showarrow=False, text=html.escape(spec),
+                                font=dict(size=12, color=colors[spec])))
+    if empty is not None and np.any(empty):
+        annotations.append(dict(xref="paper", yref="paper", x=1, y=1, xanchor="right", yanchor="bottom", yshift=16,
+                                showarrow=False, text="grey: bands the image has almost no power in",
+                                font=dict(size=10, color=_MUTED)))
+    ticks = np.arange(_BAND_RANGE[0], _BAND_RANGE[1] + 1)
+    coloraxis = dict(colorscale="Viridis", cmin=_BAND_RANGE[0], cmax=_BAND_RANGE[1],
+                     colorbar=dict(thickness=12, len=min(1.0, 320 / max(plot_px, 1)), y=1, yanchor="top",
+                                   title=dict(text="error", font=dict(size=11, color=_MUTED)),
+                                   tickvals=ticks, ticktext=[f"{10 ** t:g}" for t in ticks]))
+    layout = _layout("Relative error per frequency band", axes.pop("xaxis"), axes.pop("yaxis"), height, legend=False,
+                     coloraxis=coloraxis, annotations=annotations, **axes)
+    layout["plot_bgcolor"] = _EMPTY_BAND
+    return go.Figure(data=traces, layout=layout)
+
+
+def write_band_html(path: str | pathlib.Path, figure: go.Figure, title: str, note: str = "") -> pathlib.Path:
+    """One standalone HTML page (plotly.js inlined, works offline) with a heading, a note and `figure`."""
+    path = pathlib.Path(path)
+    chart = figure.to_html(full_html=False, include_plotlyjs=True, config={"responsive": True, "displaylogo": False})
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title, quote=False)}</title>
+<style>
+  body {{ margin: 24px; font-family: {_FONT}; color: {_TEXT}; background: white; }}
+  h1 {{ font-size: 20px; font-weight: 600; margin: 0 0 8px; }}
+  p {{ color: {_MUTED}; max-width: 60em; margin: 0 0 16px; }}
+</style>
+</head>
+<body>
+<h1>{html.escape(title, quote=False)}</h1>
+<p>{html.escape(note, quote=False)}</p>
+{chart}
+</body>
+</html>
+"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 from PIL import Image
 
-from ffn import analysis, images, mappings, paper, plots, train, video
+from ffn import analysis, bands, images, mappings, paper, plots, train, video
 from ffn.service import duration
 from ffn.config import Config
 from ffn.train import Snapshot
@@ -129,6 +129,8 @@ class History:
         self.frames: list[tuple[int, dict[str, np.ndarray], dict[str, str]]] = []  # step, pictures, captions
         self.last: Snapshot | None = None
         self.colors = plots.mapping_colors(config.mappings)
+        self.bands = bands.Meter(self.ground_truth)  # band edges, the truth's spectrum and empty bands, once
+        self.band_errors: dict[str, list[np.ndarray]] = {s: [] for s in config.mappings}  # (count,) per snapshot
 
     def add(self, snap: Snapshot) -> None:
         self.steps.append(snap.step)
@@ -138,10 +140,21 @@ class History:
         small = {s: _shrink(p, VIDEO_TILE) for s, p in snap.images.items()}
         self.frames.append((snap.step, small, captions(snap)))
         self.last = snap
+        # Band errors of every mapping at every snapshot: FFTs of the full-grid pictures, a few ms at 128 px
+        # and well under 1% of a 25-step chunk at any size (see ffn.bands.Meter).
+        errors = self.bands.errors([snap.images[s] for s in self.config.mappings])  # (K, count)
+        for spec, row in zip(self.config.mappings, errors):
+            self.band_errors[spec].append(row)
 
     def figures(self):
         """(train, test) PSNR Plotly figures, one colour per mapping in both."""
         return plots.psnr_figures(self.steps, self.train_psnr, self.test_psnr, colors=self.colors)
+
+    def band_figure(self, height: int | None = None):
+        """The relative error per frequency band against step, one small heatmap per mapping
+        (`plots.band_error_figure`); bands.WHAT_TO_NOTICE says what to look for."""
+        errors = {s: np.asarray(rows).reshape(len(self.steps), self.bands.count) for s, rows in self.band_errors.items()}
+        return plots.band_error_figure(self.steps, errors, self.bands.edges, self.bands.empty, self.colors, height)
 
     def gallery(self, snap: Snapshot) -> list[tuple[np.ndarray, str]]:
         """(picture, caption) of every reconstruction at `snap` (captioned with its test PSNR), then the ground truth."""
@@ -179,6 +192,12 @@ class History:
                     "final_train_psnr": _finite(self.train_psnr[s][-1:])[0] if self.steps else None,
                     "final_test_psnr": _finite(self.test_psnr[s][-1:])[0] if self.steps else None,
                     "diverged": bool(snap and s in snap.diverged),
+                    "band_error": {  # ffn.bands: relative error per frequency band; null in empty bands
+                        "edges": [round(float(e), 6) for e in self.bands.edges],  # cycles per image side
+                        "empty": [bool(e) for e in self.bands.empty],  # the image has almost no power there
+                        "steps": list(self.steps),
+                        "relative_error": [_finite([float(f"{v:.5g}") for v in row]) for row in self.band_errors[s]],
+                    },
                 }
                 for s in self.config.mappings
             },
@@ -202,8 +221,8 @@ class History:
 
 
 def write_outputs(out_dir, history: History, video_file: bool = True) -> dict[str, pathlib.Path]:
-    """Writes metrics.json, metrics.csv, one PNG per mapping, ground_truth.png, comparison.png, psnr.html and
-    training.mp4 into out_dir (created if needed). Returns name -> path."""
+    """Writes metrics.json, metrics.csv, one PNG per mapping, ground_truth.png, comparison.png, psnr.html,
+    bands.html and training.mp4 into out_dir (created if needed). Returns name -> path."""
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -222,6 +241,9 @@ def write_outputs(out_dir, history: History, video_file: bool = True) -> dict[st
     save_png("comparison.png", history.comparison())
     paths["psnr.html"] = plots.write_psnr_html(out / "psnr.html", history.steps, history.train_psnr,
                                                history.test_psnr, title=f"PSNR · {history.name}")
+    paths["bands.html"] = plots.write_band_html(out / "bands.html", history.band_figure(),
+                                                title=f"Error per frequency band · {history.name}",
+                                                note=bands.WHAT_TO_NOTICE)
     if video_file:
         paths["training.mp4"] = video.write_mp4(out / "training.mp4", history.video_frames())
     return paths
