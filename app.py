@@ -422,7 +422,7 @@ def build() -> gr.Blocks:
                         radial_plot = gr.Plot(show_label=False, elem_id="radial-plot")
                     with gr.Tab("Row slice", elem_id="tab-row"):
                         gr.Markdown(VIEW_NOTES["row"])
-                        row = gr.Slider(0, QUICK.size - 1, value=QUICK.size // 2, step=1, label="Row", elem_id="row")
+                        row = gr.Slider(0, QUICK["size"] - 1, value=QUICK["size"] // 2, step=1, label="Row", elem_id="row")
                         row_plot = gr.Plot(show_label=False, elem_id="row-plot")
                     with gr.Tab("Error maps", elem_id="tab-errors"):
                         gr.Markdown(VIEW_NOTES["errors"])

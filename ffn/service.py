@@ -186,6 +186,9 @@ def page_values(config: configs.Config) -> dict:
 # --- Cost and advice, shown before a run --------------------------------------------------------------------------
 
 
+MEASURABLE_FLOPS = 1e9  # FLOPs per step from which a run's speed is mostly arithmetic (the default run: 5.7e9)
+
+
 class Speed:
     """The trainer's FLOP rate on this server: measured by the last run, else 80% of a quick matmul measurement.
 
@@ -202,8 +205,10 @@ class Speed:
         return self.gflops
 
     def observe(self, config: configs.Config, steps_per_second: float) -> None:
-        """Keeps the rate a finished run reached."""
-        self.gflops = cost.iteration_flops(config) * steps_per_second / 1e9
+        """Keeps the rate a finished run reached, if it was large enough to tell: a tiny run's time is mostly the
+        fixed cost of each step and snapshot, and its FLOP rate would make every larger run look far slower."""
+        if cost.iteration_flops(config) >= MEASURABLE_FLOPS:
+            self.gflops = cost.iteration_flops(config) * steps_per_second / 1e9
 
     def estimate(self, config: configs.Config) -> float:
         """Seconds a run of `config` should take here, compilation included."""
