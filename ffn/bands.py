@@ -42,9 +42,10 @@ MAX_SIZE = 1 << 14  # px per side accepted by these functions
 EMPTY_FACTOR = 10.0
 
 WHAT_TO_NOTICE = ("Each panel is one mapping: frequency bands from coarse (bottom) to fine (top) against "
-                  "training step, dark where a band is learned; without Fourier features only the lowest bands "
-                  "darken, a suitable σ darkens the fine bands too, and grey rows are bands where the image has "
-                  "almost nothing to learn.")
+                  "training step, dark where a band is learned, yellow where it is not, red where the network adds "
+                  "detail the image does not have; without Fourier features only the lowest bands darken, a "
+                  "suitable σ darkens the fine bands too, too large a σ turns them red (grey: the image has almost "
+                  "nothing there).")
 
 
 def default_count(size: int) -> int:
