@@ -127,8 +127,9 @@ class Meter:
 
     A run measures every mapping at every snapshot against the same image, so the band of each frequency,
     the truth's band powers and the empty bands are prepared here once. Spectra are real FFTs in float32
-    (the error is taken in pixel space first, so nothing cancels): at 512 px six reconstructions take tens of
-    milliseconds on a laptop-class CPU, against seconds for a training chunk.
+    (the error is taken in pixel space first, so nothing cancels). Six reconstructions, measured on a busy
+    2-core AMD EPYC: 7 ms at 128 px against 10.8 s for a 25-step chunk of the CPU preset (0.06%); 100 ms at
+    512 px against 40 s for a 25-step chunk of width-64 networks (0.26%; the paper's width 256 costs more).
     """
 
     def __init__(self, truth, edges=None):
