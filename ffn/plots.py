@@ -372,7 +372,8 @@ def sweep_figure(summary: Mapping, height: int = 320) -> go.Figure:
 _BAND_RANGE = (-3.0, 1.0)  # log10 of the relative error on the colour scale: 0.001 (learned) to 10
 # Viridis from 0.001 (dark: learned) to 1 (yellow: not learned), then orange to red up to 10: a network that puts
 # more detail in a band than the image has there (over-fitting noise, aliasing) must not look merely "unlearned".
-_VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725")
+_VIRIDIS = ("#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b",
+            "#fde725")
 _BAND_COLORSCALE = [[0.75 * i / 9, c] for i, c in enumerate(_VIRIDIS)] + [[0.875, "#f46d43"], [1.0, "#b2182b"]]
 _BAND_COLUMNS = 240  # snapshots drawn at most (evenly picked, the last kept): the figure's JSON stays small
 _EMPTY_BAND = "#e5e7eb"  # the panels' background, seen through NaN cells: bands the image has no power in
@@ -424,10 +425,10 @@ def band_error_figure(steps: Sequence[int], errors: Mapping[str, np.ndarray], ed
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.log10(np.maximum(e, 10 ** (_BAND_RANGE[0] - 1)))  # 0 would be -inf; NaN stays (a grey cell)
         traces.append(dict(
-            type="heatmap", x=x, y=np.arange(count) + 0.5, z=z, coloraxis="coloraxis", customdata=np.stack([e, lo, hi], -1),
-            xaxis=f"x{suffix}", yaxis=f"y{suffix}", ygap=1,
-            hovertemplate=f"{_name(spec)} · step %{{x}} · %{{customdata[1]:.3g}}–%{{customdata[2]:.3g}} cycles per side"
-                          " · error %{customdata[0]:.3g}<extra></extra>"))
+            type="heatmap", x=x, y=np.arange(count) + 0.5, z=z, coloraxis="coloraxis",
+            customdata=np.stack([e, lo, hi], -1), xaxis=f"x{suffix}", yaxis=f"y{suffix}", ygap=1,
+            hovertemplate=f"{_name(spec)} · step %{{x}} · %{{customdata[1]:.3g}}–%{{customdata[2]:.3g}} cycles"
+                          " per side · error %{customdata[0]:.3g}<extra></extra>"))
         left, bottom = c == 0, i + cols >= n
         # Titles only on the outer panels: every axis object costs build time, and inner ones would repeat them.
         axes[f"xaxis{suffix}"] = dict(

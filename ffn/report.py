@@ -153,7 +153,8 @@ class History:
     def band_figure(self, height: int | None = None):
         """The relative error per frequency band against step, one small heatmap per mapping
         (`plots.band_error_figure`); bands.WHAT_TO_NOTICE says what to look for."""
-        errors = {s: np.asarray(rows).reshape(len(self.steps), self.bands.count) for s, rows in self.band_errors.items()}
+        shape = (len(self.steps), self.bands.count)
+        errors = {s: np.asarray(rows).reshape(shape) for s, rows in self.band_errors.items()}
         return plots.band_error_figure(self.steps, errors, self.bands.edges, self.bands.empty, self.colors, height)
 
     def gallery(self, snap: Snapshot) -> list[tuple[np.ndarray, str]]:

@@ -61,7 +61,8 @@ def test_edges_are_log_spaced_from_one_cycle_to_nyquist():
         np.testing.assert_allclose(np.diff(np.log(edges)), np.log(size / 2) / count)
     np.testing.assert_allclose(bands.band_edges(128)[:3], [1, 2**0.5, 2])  # two bands per octave
     np.testing.assert_allclose(bands.band_centres([1, 4, 16]), [2, 8])
-    assert bands.band_labels(bands.band_edges(128))[0] == "1–1.4" and bands.band_labels(bands.band_edges(128))[-1] == "45–64"
+    labels = bands.band_labels(bands.band_edges(128))
+    assert labels[0] == "1–1.4" and labels[-1] == "45–64"
     with pytest.raises(checks.Invalid, match="size must be at least 4"):
         bands.band_edges(2)
     with pytest.raises(checks.Invalid, match="count"):
