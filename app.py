@@ -10,6 +10,7 @@ import contextlib
 import functools
 import inspect
 import io
+import math
 import os
 import pathlib
 import shutil
@@ -21,7 +22,7 @@ from typing import NamedTuple
 import gradio as gr
 import numpy as np
 
-from ffn import analysis, images, plots, report, service, sweep, train
+from ffn import analysis, checks, images, plots, report, service, sweep, train
 from ffn import config as configs
 
 ROOT = pathlib.Path(__file__).resolve().parent
@@ -96,21 +97,66 @@ def _verdicts(params, check) -> list:
     return [gr.validate(True, "") for _ in params]
 
 
-def validate_train(image_path, *settings):
-    """Gradio's validator for /train: checks a run's values when it is asked for, before it joins the queue, so a
-    mistake is answered at once (the page marks the box at fault) instead of after the runs ahead of it.
+# One run per visitor, queued or running: session -> when its last run was let into the queue (monotonic
+# seconds; inf while it trains). A visitor whose run is in Gradio's queue counts as busy too, so an entry that
+# never reached the queue (refused as full) frees itself after FAIR_GRACE seconds.
+_active: dict[str, float] = {}
+_active_lock = threading.Lock()
+FAIR_GRACE = 10.0
+BUSY = "You already have a run queued or running: wait for it to end, or press Stop first."
 
-    The image is decoded only when the run starts (decoding costs CPU time, which the queue shares out); train_run
-    checks everything again, for callers that skip this (direct calls, tests).
+
+def _queued(session: str) -> bool:
+    queue = getattr(demo, "_queue", None)
+    waiting = getattr(queue, "event_queue_per_concurrency_id", {}).values()
+    return any(event.session_hash == session for q in waiting for event in q.queue)
+
+
+def _claim(request: gr.Request | None) -> None:
+    """Lets this visitor's run into the queue, or refuses it (checks.Invalid) if they have one queued or running."""
+    session = _session(request)
+    if session == "anonymous":  # a direct call, not through the server: nobody to share with
+        return
+    with _active_lock:
+        since = _active.get(session)
+        if since is not None and (since == math.inf or _queued(session) or time.monotonic() - since < FAIR_GRACE):
+            raise checks.Invalid(BUSY, "image_path")
+        _active[session] = time.monotonic()
+
+
+@contextlib.contextmanager
+def _running(request: gr.Request | None):
+    """Marks this visitor's run as running until it ends."""
+    session = _session(request)
+    with _active_lock:
+        _active[session] = math.inf
+    try:
+        yield
+    finally:
+        with _active_lock:
+            _active.pop(session, None)
+
+
+def _validator(handler, make_config):
+    """Gradio's validator for a run event: checks a run's values when it is asked for, before it joins the queue, so a
+    mistake is answered at once (the page marks the box at fault) instead of after the runs ahead of it, and lets
+    each visitor have one run queued or running.
+
+    It takes the handler's signature, so Gradio hands it the visitor's request as it does the handler. The image is
+    decoded only when the run starts (decoding costs CPU time, which the queue shares out); the handler checks
+    everything again, for callers that skip this (direct calls, tests).
     """
-    names = list(inspect.signature(train_run).parameters)[: 1 + len(settings)]
-    return _verdicts(names, lambda: (service.make_config(*settings, speed=SPEED), uploaded_path(image_path)))
+    names = list(inspect.signature(handler).parameters)
 
+    def validate(*values):
+        request = next((v for v in values if isinstance(v, gr.Request)), None)
+        image_path, *settings = [v for v in values if not isinstance(v, gr.Request)]
+        return _verdicts(names[: 1 + len(settings)], lambda: (make_config(*settings, speed=SPEED),
+                                                               uploaded_path(image_path), _claim(request)))
 
-def validate_sweep(image_path, *settings):
-    """As validate_train, for /sweep."""
-    names = list(inspect.signature(sweep_run).parameters)[: 1 + len(settings)]
-    return _verdicts(names, lambda: (service.make_sweep_config(*settings, speed=SPEED), uploaded_path(image_path)))
+    validate.__signature__ = inspect.signature(handler)
+    validate.__annotations__ = handler.__annotations__
+    return validate
 
 
 # --- Training, streamed -----------------------------------------------------------------------------------------
@@ -155,8 +201,8 @@ def _stopped(flag: threading.Event, snap: train.Snapshot) -> str:
     """Why a run ends before its last step ('' while it goes on): the visitor's Stop or the server's time limit."""
     if flag.is_set():
         return f"Stopped at step {snap.step}."
-    limit = service.CAPS.seconds
-    if limit and snap.elapsed >= limit and not snap.done:
+    limit = service.CAPS.seconds  # counts training, not compiling (which a busy server's visitors do not choose)
+    if limit and snap.step and snap.train_seconds >= limit and not snap.done:
         return f"Stopped at step {snap.step}: this server's time limit of {service.duration(limit)} per run."
     return ""
 
@@ -176,7 +222,8 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
         raise _error(e) from None
 
     last_yield, rate, note = 0.0, None, ""
-    with _stop_flag(request) as flag, contextlib.closing(report.record(image, config, pathlib.Path(path).stem)) as run:
+    with _running(request), _stop_flag(request) as flag, \
+            contextlib.closing(report.record(image, config, pathlib.Path(path).stem)) as run:
         for history, snap in run:
             if snap.step > 0 and snap.train_seconds > 0:
                 rate = snap.step / snap.train_seconds
@@ -282,7 +329,7 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
     except ValueError as e:
         raise _error(e) from None
     last_yield, summary, note = 0.0, None, ""
-    with _stop_flag(request) as flag, contextlib.closing(train.run(image, config)) as run:
+    with _running(request), _stop_flag(request) as flag, contextlib.closing(train.run(image, config)) as run:
         for snap in run:
             summary = sweep.summarise_sweep(snap)
             if note := _stopped(flag, snap):
@@ -462,6 +509,11 @@ def build() -> gr.Blocks:
                             text = gr.Button("Paper protocol: text image", size="sm")
                         table = gr.Markdown(NO_RUN, elem_id="paper-table")
 
+        with gr.Accordion("About this server: hardware, speed and limits", open=False):
+            footer = gr.Markdown(elem_id="server-limits")
+        blocks.load(lambda: service.limits_text(service.CAPS, SPEED, CONCURRENT_RUNS, MAX_QUEUE), None, footer,
+                    queue=False, api_visibility="private")
+
         result = gr.State(None, time_to_live=3600)  # this visitor's finished run (see Result)
         settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed, model, w0]
         # preprocess=False here and on the runs below: the handlers get the values as sent and check them all
@@ -491,7 +543,7 @@ def build() -> gr.Blocks:
         start.click(
             train_run, [image] + settings, [state, recon, train_plot, test_plot, files, video, result], api_name="train",
             concurrency_limit=CONCURRENT_RUNS, concurrency_id="train", show_progress="minimal", show_progress_on=[state],
-            preprocess=False, validator=validate_train,
+            preprocess=False, validator=_validator(train_run, service.make_config), api_description=service.api_description(),
         ).then(show_views, [result, row], [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, row,
                                             zoom_spec, kernel_spec], api_visibility="private")
         row.release(row_figure, [result, row], row_plot, queue=False, api_visibility="private")
@@ -504,7 +556,7 @@ def build() -> gr.Blocks:
             sweep_run, [image, sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0],
             [sweep_status, sweep_plot, best_sigma], api_name="sweep", concurrency_limit=CONCURRENT_RUNS,
             concurrency_id="train", show_progress="minimal", show_progress_on=[sweep_status], preprocess=False,
-            validator=validate_sweep)
+            validator=_validator(sweep_run, service.make_sweep_config))
         use_button.click(use_sigma, [best_sigma, selected], [sigma, selected], queue=False, api_visibility="private")
 
         halt.click(stop, None, None, queue=False, api_name="stop")
@@ -519,23 +571,27 @@ LAUNCH = dict(max_file_size="20mb", css=CSS, run_history=False,  # serves only i
 
 
 def main(argv=None):
+    host, port = service.listen_address()
     p = argparse.ArgumentParser(description="Fourier Features Explorer: serve the app.")
-    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="address to listen on")
-    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)), help="port")
-    p.add_argument("--share", action="store_true", help="also make a public link (needs the internet)")
+    p.add_argument("--host", default=host, help="address to listen on (on a Hugging Face Space: 0.0.0.0)")
+    p.add_argument("--port", type=int, default=port, help="port")
+    p.add_argument("--share", action="store_true", help="also make a public link (needs the internet; not on a Space)")
     args = p.parse_args(argv)
+    share = args.share and not service.space_id()  # a Space is public already; Gradio ignores share there
     # Compiled programs survive restarts on disk, and the defaults' programs compile while the page loads,
     # so the first Train click starts at once (see README, Performance).
     train.enable_compilation_cache()
-    threading.Thread(target=train.warm_up, args=(QUICK,), name="warm-up", daemon=True).start()
+    threading.Thread(target=train.warm_up, args=(configs.CPU,), name="warm-up", daemon=True).start()
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):  # Gradio's own lines, including a long one when sharing fails
-        _, local_url, share_url = demo.launch(server_name=args.host, server_port=args.port, share=args.share,
+        _, local_url, share_url = demo.launch(server_name=args.host, server_port=args.port, share=share,
                                               prevent_thread_lock=True, quiet=True, **LAUNCH)
-    print(f"Fourier Features Explorer is serving at {local_url}", flush=True)
-    if args.share and share_url:
+    print(f"Fourier Features Explorer is serving at {local_url} ({service.hardware()})", flush=True)
+    if args.share and service.space_id():
+        print("On a Hugging Face Space the app is public already: no share link is made.", flush=True)
+    elif share and share_url:
         print(f"Public link: {share_url}", flush=True)
-    elif args.share:
+    elif share:
         print(f"Could not make a public link (no internet connection?); still serving locally at {local_url}",
               flush=True)
     elif chatter.getvalue().strip():

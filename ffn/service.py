@@ -269,3 +269,74 @@ def read_image(path: str | pathlib.Path, size: int):
     except OSError:
         raise checks.Invalid("The uploaded image could not be read on the server; upload it again.",
                              "image_path") from None
+
+
+# --- Where this server runs ---------------------------------------------------------------------------------------
+
+
+def space_id() -> str | None:
+    """The Hugging Face Space this process serves ('owner/name'), or None: Spaces set SPACE_ID at run time (see
+    README, Deployment). Gradio itself also wants SYSTEM=spaces before it treats a process as a Space."""
+    return os.environ.get("SPACE_ID") or None
+
+
+def listen_address() -> tuple[str, int]:
+    """(host, port) to serve on: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT when set; else on a Space every interface
+    on port 7860 (where a Gradio Space expects the app), elsewhere this machine alone (127.0.0.1:7860)."""
+    host = os.environ.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if space_id() else "127.0.0.1")
+    return host, int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
+
+
+def hardware() -> str:
+    """What this server computes on, in words: the accelerator (a Space's ACCELERATOR, else JAX's device) and the
+    CPU cores and memory (a Space's CPU_CORES and MEMORY, else this machine's)."""
+    import jax
+
+    device = jax.devices()[0]
+    accelerator = os.environ.get("ACCELERATOR")
+    if device.platform != "cpu":
+        chip = f"{len(jax.devices())} × {device.device_kind}"
+    elif accelerator and accelerator != "none":
+        chip = f"{accelerator} (JAX sees no GPU: install a CUDA build of JAX)"
+    else:
+        chip = "CPU only"
+    cores = os.environ.get("CPU_CORES") or str(os.cpu_count())
+    memory = os.environ.get("MEMORY") or _memory_text()
+    where = f"Hugging Face Space {space_id()}" if space_id() else "this machine"
+    return f"{where}: {chip}, {cores} CPU cores, {memory} memory"
+
+
+def _memory_text() -> str:
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return "unknown"
+    return f"{pages * size / 2**30:.0f} GiB"
+
+
+def limits_text(caps: Caps, speed: Speed, concurrent: int, queue: int) -> str:
+    """Markdown for the page's footer: this server's hardware, measured speed, caps and queue."""
+    time_cap = duration(caps.seconds) if caps.seconds else "no limit"
+    return (f"**This server**: {hardware()}; the trainer runs at about {speed.rate():.0f} GFLOP/s here. "
+            f"**Per run**: {time_cap} of training (FFN_MAX_RUN_SECONDS), {caps.memory_gb:g} GB of memory "
+            f"(FFN_MAX_RUN_GB), up to {caps.size} px, {caps.iters} steps, depth {caps.depth}, width {caps.width}, "
+            f"{caps.features} features. **Queue**: {concurrent} run{'s' * (concurrent != 1)} at a time, {queue} waiting at "
+            "most, one run per visitor "
+            "(queued or running). The command line (python -m ffn) has none of these limits.")
+
+
+def api_description() -> str:
+    """The /train endpoint's description for the API page: each parameter and the values it takes."""
+    names = configs.LIMITS
+    return (
+        "Trains coordinate MLPs on an image with each chosen input mapping and streams (status, gallery, train "
+        "PSNR plot, test PSNR plot, downloads, video). Every parameter but the image has the page's default. "
+        f"selected: a list of {', '.join(repr(v) for v in CHOICE_VALUES)} ('custom' is a Gaussian at "
+        f"σ = 10**sigma_log10, 'posenc' the positional encoding whose S suits the resolution); "
+        f"sigma_log10: {SIGMA_LOG10[0]:g} to {SIGMA_LOG10[1]:g}; extra: more specs, text of at most {MAX_EXTRA} "
+        f"characters ({mappings.USAGE}); size: an even number of pixels, 16 to {CAPS.size}; "
+        f"iters: 1 to {CAPS.iters}; lr: above 0, at most 1; paper_lr: true for lr 1e-2 on none and basic; "
+        f"depth: {names['depth'][1]} to {CAPS.depth}; width: {names['width'][1]} to {CAPS.width}; "
+        f"features: {names['features'][1]} to {CAPS.features} (even with posenc); seed: 0 to {names['seed'][2]}; "
+        f"model: {' or '.join(configs.MODELS)}; w0 (SIREN's ω0): {configs.W0_LIMITS[0]:g} to {configs.W0_LIMITS[1]:g}. "
+        f"At most {configs.MAX_MAPPINGS} mappings; a run must fit this server's memory and time caps.")

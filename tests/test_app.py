@@ -226,3 +226,36 @@ def test_share_without_internet_says_so_in_one_line_and_keeps_serving():
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_on_a_space_the_app_listens_where_spaces_expect_and_makes_no_share_link():
+    """With the variables a Hugging Face Space sets (SPACE_ID; Gradio also reads SYSTEM=spaces), `python app.py
+    --share` serves on every interface, says which Space and hardware it runs on, and makes no share link."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", "SPACE_ID": "someone/ffn",
+           "SYSTEM": "spaces", "GRADIO_SERVER_PORT": str(port), "CPU_CORES": "2", "MEMORY": "16Gi",
+           "ACCELERATOR": "none"}
+    env.pop("GRADIO_SERVER_NAME", None)
+    proc = subprocess.Popen([sys.executable, "app.py", "--share"], cwd=app.ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines, deadline = [], time.time() + 120
+        while time.time() < deadline and not any("no share link" in line for line in lines):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        text = "".join(lines)
+        assert f"serving at http://0.0.0.0:{port}" in text or f"serving at http://localhost:{port}" in text, text
+        assert "Hugging Face Space someone/ffn: CPU only, 2 CPU cores, 16Gi memory" in text
+        assert "no share link is made" in text and "Could not make a public link" not in text
+        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -360,7 +360,7 @@ def test_the_sweep_endpoint_is_held_to_the_same_rules(server, client):
                                api="sweep")
     assert event == "refused" and "must be a file uploaded to this app" in payload["error"]
     event, payload = raw_train(server, [None, 0.5, 20, math.nan, 64, 25, 0.01, 3, 32, 16, 0, "relu", 30], api="sweep")
-    assert event == "refused" and "n (how many σ) must be a whole number between 2 and 24" in payload["error"]
+    assert event == "refused" and "n (how many σ) must be a whole number (got nan)" in payload["error"]
     with pytest.raises(Exception, match="would need about"):
         client.predict(handle_file(CAT), 0.5, 20, 24, 512, 25, 0.01, 8, 512, 512, 0, "relu", 30, api_name="/sweep")
 
@@ -480,3 +480,63 @@ def test_no_run_leaves_anything_behind(server, runs_dir, slow_chunks):
         (list(runs_dir.iterdir()), app._stops)
     assert len(train._COMPILED) <= train.MAX_COMPILED
     assert app.demo.state_holder.capacity == app.STATE_SESSIONS <= 1000  # page state of so many visitors at most
+
+
+# --- A fair public server: time budget, one run per visitor, an API that is easy to call ----------------------------
+
+
+@pytest.fixture
+def time_cap(monkeypatch):
+    """A server that allows 4 seconds of training per run (FFN_MAX_RUN_SECONDS=4) and has measured its speed at
+    10 TFLOP/s, so that estimates do not depend on how busy the machine running the tests is."""
+    monkeypatch.setattr(service, "CAPS", service.Caps(seconds=4))
+    monkeypatch.setattr(app.SPEED, "gflops", 1e4)
+
+
+def test_a_run_far_over_the_time_limit_is_refused_before_it_queues(client, time_cap):
+    with pytest.raises(Exception, match=r"would take about .* here and this server allows 4 s per run: use fewer steps"):
+        client.predict(**tiny(size=256, iters=5000, width=256, depth=4, features=256), api_name="/train")
+    with pytest.raises(Exception, match=r"this server allows 4 s per run"):
+        client.predict(handle_file(CAT), 0.5, 20, 8, 256, 5000, 0.01, 4, 256, 256, 0, "relu", 30, api_name="/sweep")
+
+
+def test_a_run_that_reaches_the_time_limit_stops_with_its_results(client, time_cap, slow_chunks):
+    result = client.predict(**tiny(iters=5000), api_name="/train")
+    assert re.search(r"Stopped at step \d+: this server's time limit of 4 s per run", result[0]), result[0]
+    assert 0 < steps_of(result) < 5000 and len(result[4]) == 4  # its downloads come all the same
+    assert metrics(result)["steps_done"] == steps_of(result)
+
+
+def test_a_visitor_has_one_run_at_a_time(server, slow_chunks):
+    who, other = visitor(server), visitor(server)
+    first = who.submit(**tiny(iters=5000), api_name="/train")
+    assert wait_until(lambda: any(steps_of(u) > 0 for u in first.outputs()))
+    with pytest.raises(Exception, match="You already have a run queued or running"):
+        who.predict(**tiny(iters=25), api_name="/train")
+    with pytest.raises(Exception, match="You already have a run queued or running"):
+        who.predict(handle_file(CAT), 0.5, 20, 3, 64, 25, 0.01, 3, 32, 16, 0, "relu", 30, api_name="/sweep")
+    queued = other.submit(**tiny(iters=25), api_name="/train")  # another visitor still gets in line
+    press_stop(server, who)
+    assert "Stopped at step" in first.result(timeout=30)[0]
+    assert "Done" in queued.result(timeout=60)[0]
+    assert "Done" in who.predict(**tiny(iters=25), api_name="/train")[0]  # and the first may train again
+
+
+def test_the_minimal_api_call_takes_the_pages_defaults(server, monkeypatch):
+    """Client(url).predict(handle_file(image), api_name="/train"): every other parameter has the page's default
+    (the CPU quick look); the run is shortened here so the test stays quick."""
+    run = train.run
+    monkeypatch.setattr(train, "run", lambda image, config: run(image, config.replace(iters=25)))
+    result = visitor(server).predict(handle_file(CAT), api_name="/train")
+    got = metrics(result)
+    assert got["config"]["size"] == config.CPU.size and got["config"]["width"] == config.CPU.width
+    assert list(got["mappings"]) == list(config.CPU.mappings)
+
+
+def test_the_api_page_states_every_parameters_allowed_values(client):
+    endpoint = client.view_api(print_info=False, return_format="dict")["named_endpoints"]["/train"]
+    assert all(p["parameter_has_default"] for p in endpoint["parameters"][1:])  # all but the image
+    description = endpoint["description"]
+    for name in ORDER:
+        assert f"{name}:" in description or f"{name} (" in description, name
+    assert f"iters: 1 to {service.CAPS.iters}" in description
