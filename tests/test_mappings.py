@@ -1,4 +1,4 @@
-"""The maths of the paper against slow, obviously-correct references."""
+"""The maths of the paper against slow, obviously-correct references (the config's checks: test_config.py)."""
 
 import math
 
@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from ffn import mappings, metrics
-from ffn.config import TINY, Config
 
 
 def slow_fourier(v, b):
@@ -106,22 +105,3 @@ def test_psnr():
     assert metrics.psnr(a, a) == math.inf
     with pytest.raises(ValueError, match="shape"):
         metrics.psnr(a, b[:2])
-
-
-@pytest.mark.parametrize("changes,words", [
-    ({"iters": 0}, "iters must be between"), ({"iters": 2.5}, "whole number"), ({"iters": float("nan")}, "whole number"),
-    ({"lr": float("inf")}, "learning rate"), ({"lr": -1}, "learning rate"), ({"lr": "fast"}, "learning rate"),
-    ({"depth": 1}, "depth"), ({"width": 10**6}, "width"), ({"seed": -1}, "seed"), ({"features": True}, "features"),
-    ({"mappings": ()}, "at least one"), ({"mappings": ("gauss:1", "gauss:1.0")}, "twice"),
-    ({"mappings": ("posenc:4",), "features": 7}, "even number of features"), ({"size": 15}, "even"),
-])
-def test_config_refuses_with_a_reason(changes, words):
-    with pytest.raises(ValueError, match=words):
-        TINY.replace(**changes)
-
-
-def test_config_canonicalises_and_keeps_paper_defaults():
-    c = Config(mappings="none@1e-2, gauss:10.0")
-    assert c.mappings == ("none@0.01", "gauss:10")
-    assert c.learning_rates() == (0.01, 1e-3)
-    assert (c.size, c.iters, c.lr, c.depth, c.width, c.features, c.every) == (512, 2000, 1e-3, 4, 256, 256, 25)
