@@ -331,12 +331,21 @@ def test_text_mode_file(tmp_path):
         assert "binary" in refusal(file)
 
 
-@pytest.mark.parametrize("size", [37, 0, -64, 1e9, 3.5, True, "abc", None, 14, 2050, float("nan")])
-def test_bad_sizes(size):
-    with pytest.raises(ValueError, match="even number of pixels between 16 and 2048"):
+@pytest.mark.parametrize("size, words", [
+    (37, "must be an even number of pixels (got 37)."), (0, "must be at least 16 (got 0)."),
+    (-64, "must be at least 16 (got -64)."), (1e9, "must be at most 2048 (got 1000000000.0)."),
+    (3.5, "must be a whole number (got 3.5)."), (True, "must be a whole number (got True)."),
+    ("abc", "must be a whole number (got 'abc')."), (None, "must be a whole number (got None)."),
+    (14, "must be at least 16 (got 14)."), (2050, "must be at most 2048 (got 2050)."),
+    (float("nan"), "must be a whole number (got nan)."),
+])
+def test_bad_sizes(size, words):
+    with pytest.raises(ValueError) as caught:
         data.check_size(size)
-    with pytest.raises(ValueError, match="Resolution"):
+    assert str(caught.value) == f"size (resolution) {words}"
+    with pytest.raises(ValueError) as loading:
         data.load_image(Image.new("RGB", (32, 32)), size)
+    assert str(loading.value) == str(caught.value)  # the loader refuses it with the same sentence
 
 
 def test_good_sizes():
