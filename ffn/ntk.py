@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ffn import mappings
+from ffn import checks, data, images, mappings, metrics
 
 # s_w = √2 is He's gain: a ReLU keeps half the second moment of its input, so s_w² = 2 keeps
 # Sigma_h(x, x) from shrinking or growing with depth, and the kernel's scale does not depend on `depth`.
@@ -103,6 +103,7 @@ class NTKMLP(nn.Module):
         normal = nn.initializers.normal(stddev=1.0)
         for i in range(self.depth):
             units = self.width if i < self.depth - 1 else self.out
+            self.sow("intermediates", f"a{i}", x)  # layer i's input, for `layerwise_ntk`; free unless asked for
             w = self.param(f"w{i}", normal, (x.shape[-1], units))
             b = self.param(f"b{i}", normal, (units,))
             x = (self.weight_std / math.sqrt(x.shape[-1])) * (x @ w) + self.bias_std * b
@@ -141,6 +142,37 @@ def empirical_ntk(model, params, x1, x2, block: int = 4096) -> np.ndarray:
                            for i in range(0, len(x1), block)])
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _layer_factors(model, params, x):
+    """Per Dense layer i, its input a_i (n, fan-in) and δ_i = ∂f/∂z_i (n, units) at points x (n, d0)."""
+    _, state = model.apply(params, x, mutable=["intermediates"])
+    inputs = [state["intermediates"][f"a{i}"][0] for i in range(model.depth)]
+    # ∂f/∂b_i = s_b δ_i; differentiating the biases alone never forms the weights' outer products
+    biases = {k: v for k, v in params["params"].items() if k.startswith("b")}
+    weights = {k: v for k, v in params["params"].items() if k.startswith("w")}
+    per_point = jax.vmap(jax.grad(lambda b, xi: model.apply({"params": {**weights, **b}}, xi[None])[0, 0]),
+                         in_axes=(None, 0))
+    grads = per_point(biases, x)
+    return inputs, [grads[f"b{i}"] / model.bias_std for i in range(model.depth)]
+
+
+def layerwise_ntk(model: NTKMLP, params, x1, x2) -> np.ndarray:
+    """`empirical_ntk` of an `NTKMLP` (out 1, bias_std > 0) without any parameter-sized array: (N, M) float64.
+
+    Dense layer i has ∂f/∂W_i = (s_w/√fan-in) a_i ⊗ δ_i and ∂f/∂b_i = s_b δ_i, so the tangent kernel is
+    Σ_i (δ_i·δ_i') (s_w² a_i·a_i' / fan-in + s_b²). Memory is N·width per layer instead of N·parameters,
+    so a test can average many draws of width 4096; a test pins it to `empirical_ntk`.
+    """
+    a1, d1 = (jax.device_get(t) for t in _layer_factors(model, params, jnp.asarray(x1, jnp.float32)))
+    a2, d2 = (jax.device_get(t) for t in _layer_factors(model, params, jnp.asarray(x2, jnp.float32)))
+    sw2, sb2 = model.weight_std ** 2, model.bias_std ** 2
+    out = np.zeros((len(a1[0]), len(a2[0])), np.float64)
+    for i in range(model.depth):
+        x_dot = np.asarray(a1[i], np.float64) @ np.asarray(a2[i], np.float64).T
+        out += (np.asarray(d1[i], np.float64) @ np.asarray(d2[i], np.float64).T) * (sw2 * x_dot / a1[i].shape[1] + sb2)
+    return out
+
+
 def mapped_inputs(spec_or_mapping, v, features: int, gauss) -> np.ndarray:
     """γ(v) for a mapping spec ('gauss:10', ...) or `mappings.Mapping`: v (..., 2) in [0, 1)² -> (..., d0) float64.
 
@@ -159,3 +191,142 @@ def run_gauss(config) -> np.ndarray:
     (`ffn.train.make_groups`: the first half of split(key(seed))), so gauss:σ here is the trainer's σ·G."""
     key_b, _ = jax.random.split(jax.random.key(config.seed))
     return mappings.gaussian_basis(key_b, config.features)
+
+
+# --------------------------------------------------------------------- kernel regression: the t → ∞ picture
+
+MAX_REGRESSION_SIZE = 128  # px per side: 4096 training pixels, a 128 MB kernel matrix and ~20 s on 2 cores
+RIDGE = 1e-6  # added to K(train, train)'s diagonal, times its mean diagonal entry: see `regression_image`
+
+
+def regression_size(size) -> int:
+    """Checks that kernel regression at size×size px is affordable here; returns size as an int.
+
+    Its time grows as size⁶ (a dense solve over (size/2)² training pixels) and its memory as size⁴.
+    """
+    size = checks.whole(size, "size", 4, 1 << 14)
+    if size > MAX_REGRESSION_SIZE:
+        pixels = (size // 2) ** 2
+        raise checks.Invalid(
+            f"The kernel-regression picture is limited to {MAX_REGRESSION_SIZE} px: at {size} px it would solve "
+            f"a {pixels:,} × {pixels:,} system ({8 * pixels**2 / 2**30:.1f} GB of kernel, minutes of CPU).", "size")
+    return size
+
+
+def _mapped_grid(spec, config, size: int) -> np.ndarray:
+    """γ of every pixel of the size×size grid (`ffn.data.coordinates`): (size, size, d0) float64."""
+    return mapped_inputs(spec, data.coordinates(size), config.features, run_gauss(config))
+
+
+def regression_image(image, spec: str, config) -> tuple[np.ndarray, float, float]:
+    """What the infinite-width `NTKMLP` converges to when trained on an image: kernel regression with its NTK.
+
+    f = K(grid, train) (K(train, train) + λI)⁻¹ y with K = `relu_ntk` at `config.depth` on the mapping's γ (B
+    exactly as the trainer builds it, from `config.features` and `config.seed`), y the training pixels
+    (`ffn.data.train_pixels`, R, G and B alike). This is gradient descent's limit from a network whose output
+    starts at its mean, 0 (THEORY.md, f_inf). λ = RIDGE × mean diagonal of K: without it the `none` kernel,
+    smooth and nearly low-rank, makes the solve numerically singular; at 1e-6 it changes the Fourier mappings'
+    fit by far less than one 8-bit level. image: (R, R, 3) in [0, 1] (floats or uint8), R <= MAX_REGRESSION_SIZE.
+    Returns (picture (R, R, 3) uint8, train PSNR, test PSNR), the PSNRs (dB) of the prediction clipped to
+    [0, 1] (what the picture shows) on the training and the held-out (`test_pixels`) pixels.
+    """
+    truth = np.asarray(image)
+    truth = truth / 255.0 if truth.dtype == np.uint8 else truth.astype(np.float64)
+    if truth.ndim != 3 or truth.shape[0] != truth.shape[1] or truth.shape[2] != 3 or truth.shape[0] % 2:
+        raise checks.Invalid(f"The image must be (R, R, 3) with R even (got {truth.shape}).")
+    size = regression_size(truth.shape[0])
+    x = _mapped_grid(spec, config, size)  # (R, R, d0)
+    x_train = data.train_pixels(x).reshape(-1, x.shape[-1])  # (N, d0), N = (R/2)²
+    y = data.train_pixels(truth).reshape(-1, 3)
+    k = relu_ntk(x_train, x_train, config.depth)
+    k[np.diag_indices_from(k)] += RIDGE * np.mean(np.diag(k))
+    alpha = np.linalg.solve(k, y)  # symmetric positive definite; LU is as cheap as a Cholesky pair here
+    del k
+    pred = np.empty((size * size, 3))
+    flat = x.reshape(-1, x.shape[-1])
+    rows = max(1, BLOCK // len(x_train))
+    for i in range(0, len(flat), rows):  # K(grid, train) a block of rows at a time: never the whole matrix
+        pred[i:i + rows] = relu_ntk(flat[i:i + rows], x_train, config.depth) @ alpha
+    pred = np.clip(pred.reshape(size, size, 3), 0.0, 1.0)
+    train = metrics.psnr(data.train_pixels(pred), data.train_pixels(truth))
+    test = metrics.psnr(data.test_pixels(pred), data.test_pixels(truth))
+    return images.to_uint8(pred), train, test
+
+
+# ------------------------------------------------------------------- the kernel's spectrum: learning speeds
+
+EXACT_SPECTRUM_SIZE = 64  # px: up to here the `none` spectrum averages over every pixel as centre
+
+
+def kernel_spectrum(spec: str, config, size: int | None = None) -> np.ndarray:
+    """How strongly the NTK acts on each Fourier mode of the size×size pixel grid: (size, size) float64 in (0, 1].
+
+    λ_f = e_fᴴ K e_f / N for the grid's DFT mode e_f(v) = exp(2πi f·v), N = size² pixels, K = `relu_ntk` at
+    `config.depth` on the mapping's γ (B as the trainer builds it); np.fft.fft2's layout, f in cycles per
+    image side. When K is circulant (a stationary kernel whose frequencies are whole numbers: basic, and posenc
+    when its 2^k - 1 are whole) these
+    are exactly its eigenvalues, so λ_f sets how fast gradient descent learns frequency f: the residual's
+    f-component shrinks by (1 - η λ_f / N) per step. A Gaussian B is not whole and `none` is not stationary
+    (its kernel depends on where v is, not only on v - v'), so their K is not circulant; λ_f is then the
+    rate at which a residual's f-component starts to shrink (its Rayleigh quotient), still what the band
+    chart compares. λ_f is the DFT of the kernel row averaged over centres c and wrapped round the grid,
+    k̄(δ) = mean_c K(c, c+δ mod 1). For a Fourier mapping K(c, x) = k(x - c) exactly, so k̄ is a weighted sum
+    of k at the four unwrapped offsets: exact, from (2R-1)² kernel values. For `none` the mean is over every
+    pixel as centre up to 64 px (exact; R⁴ kernel values, 2 s at 64 px on 2 cores); above, over the training
+    pixels (every other row and column; about 10 s at 128 px), which a test finds within 5% of exact in
+    every band but the top one, where aliasing at the Nyquist frequency leaves it within 20%.
+
+    Normalised by the largest λ_f (the DC mode for every mapping here), so 1/value is how many times more
+    steps that frequency needs than the fastest one at the same step size, and mappings are comparable (the
+    largest stable step is itself set by the largest λ). Values below 1e-12 (rounding) are floored there.
+    """
+    size = checks.whole(config.size if size is None else size, "size", 4, 1 << 10)
+    mapping = mappings.parse(spec)
+    gauss = run_gauss(config)
+    if mapping.fourier:
+        offsets = np.arange(-(size - 1), size) / size  # (2R-1,) unwrapped offsets in image sides
+        d = np.stack(np.meshgrid(offsets, offsets), -1)  # (2R-1, 2R-1, 2) as (Δx, Δy), rows Δy
+        x0 = mapped_inputs(mapping, np.zeros((1, 2)), config.features, gauss)
+        k = relu_ntk(x0, mapped_inputs(mapping, d.reshape(-1, 2), config.features, gauss), config.depth)
+        k = k.reshape(2 * size - 1, 2 * size - 1)
+        a = np.arange(size)
+        keep = (size - a) / size  # share of centres c (on the grid) with c + δ still inside [0, 1) for δ = a/R
+        # k̄(δ) = Σ over wrapping or not, per axis: weight × k(δ - wrap); index size-1+a is δ = a/R
+        profile = np.zeros((size, size))
+        for wy, ky in ((keep, size - 1 + a), (1 - keep, a - 1)):  # index of a/R or a/R - 1 (a = 0 has weight 0)
+            for wx, kx in ((keep, size - 1 + a), (1 - keep, a - 1)):
+                profile += wy[:, None] * wx[None, :] * k[np.ix_(ky, kx)]
+    else:
+        x = mapped_inputs(mapping, data.coordinates(size), config.features, gauss)  # (R, R, d0)
+        step = 1 if size <= EXACT_SPECTRUM_SIZE else 2
+        centres = x[::step, ::step].reshape(-1, x.shape[-1])  # at rows and columns step·i, step·j
+        profile = np.zeros((size, size))
+        for start in range(0, len(centres), 256):  # 256 kernel rows at a time
+            rows = relu_ntk(centres[start:start + 256], x.reshape(-1, x.shape[-1]), config.depth)
+            for c, row in zip(range(start, start + len(rows)), rows.reshape(-1, size, size)):
+                i, j = divmod(c, size // step)
+                profile += np.roll(row, (-step * i, -step * j), axis=(0, 1))  # its centre to δ = 0
+        profile /= len(centres)
+    lam = np.fft.fft2(profile).real  # k̄ is even up to rounding, so its DFT is real: the sign convention is moot
+    lam /= lam.max()
+    return np.maximum(lam, 1e-12)
+
+
+def band_spectrum(spec: str, config, size: int | None = None, edges=None) -> tuple[np.ndarray, np.ndarray]:
+    """`kernel_spectrum` on the frequency bands of `ffn.bands`: (edges (count+1,), values (count,)) float64.
+
+    Each value is the mean normalised λ_f over the frequencies of the band (not their sum, so wide bands with
+    many frequencies are not favoured); NaN for a band with no frequency in it (possible for the first
+    bands at small sizes). edges default to `bands.band_edges(size)`.
+    """
+    from ffn import bands
+
+    size = config.size if size is None else size
+    edges = bands.band_edges(size) if edges is None else np.asarray(edges, np.float64)
+    index = bands.band_index(size, edges)
+    lam = kernel_spectrum(spec, config, size)
+    count = len(edges) - 1
+    sums = np.bincount(index[index >= 0], weights=lam[index >= 0], minlength=count)
+    sizes = np.bincount(index[index >= 0], minlength=count)
+    with np.errstate(invalid="ignore"):
+        return edges, np.where(sizes > 0, sums / np.maximum(sizes, 1), np.nan)
