@@ -22,7 +22,7 @@ from typing import NamedTuple
 import gradio as gr
 import numpy as np
 
-from ffn import analysis, checks, images, plots, report, service, sweep, train
+from ffn import analysis, bands, checks, images, plots, report, service, sweep, train
 from ffn import config as configs
 
 ROOT = pathlib.Path(__file__).resolve().parent
@@ -209,9 +209,11 @@ def _stopped(flag: threading.Event, snap: train.Snapshot) -> str:
 
 def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
               model="relu", w0=30.0, request: gr.Request = None):
-    """Streams (status, gallery, train plot, test plot, downloads, video, result) while every mapping trains.
+    """Streams (status, gallery, train plot, test plot, band-error plot, downloads, result, history) while every
+    mapping trains.
 
-    `result` (a gr.State, not part of the API) keeps the finished run for the views below the curves.
+    `result` and `history` (gr.States, not part of the API) keep the finished run for the views below the curves
+    and every snapshot so far for the replay.
     """
     try:
         config = service.make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features,
@@ -222,6 +224,8 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
         raise _error(e) from None
 
     last_yield, rate, note = 0.0, None, ""
+    yield (f"**Starting** a run of {len(config.mappings)} mappings × {config.iters} steps at {config.size} px…",
+           *[gr.skip()] * 7)
     with _running(request), _stop_flag(request) as flag, \
             contextlib.closing(report.record(image, config, pathlib.Path(path).stem)) as run:
         for history, snap in run:
@@ -232,18 +236,37 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
             now = time.perf_counter()
             if not snap.done and now - last_yield >= 1 / UPDATES_PER_SECOND:
                 last_yield = now
-                yield (report.status_line(snap, rate), history.gallery(snap), *history.figures(), None, None, gr.skip())
+                yield (report.status_line(snap, rate), history.gallery(snap), *history.figures(), history.band_figure(),
+                       None, gr.skip(), history)
     if rate:
         SPEED.observe(config, rate)
     out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=_runs_dir()))
     try:
         paths = report.write_outputs(out, history)
-        files = [str(paths[k]) for k in ("training.mp4", "comparison.png", "metrics.json", "metrics.csv")]
+        files = [str(paths[k]) for k in DOWNLOADS]
         snap = history.last
-        yield (report.status_line(snap, rate, note or "Done."), history.gallery(snap), *history.figures(), files,
-               str(paths["training.mp4"]), Result(config, history.ground_truth, snap, history.colors))
+        yield (report.status_line(snap, rate, note or "Done."), history.gallery(snap), *history.figures(),
+               history.band_figure(), files, Result(config, history.ground_truth, snap, history.colors), history)
     finally:
         shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
+
+
+DOWNLOADS = ("training.mp4", "comparison.png", "bands.html", "metrics.json", "metrics.csv")  # of report.write_outputs
+
+
+def replay(history: report.History | None, step):
+    """The gallery at any step of this visitor's run (its snapshots are kept), and the test curves marked there."""
+    if history is None or not history.steps:
+        return gr.skip(), gr.skip(), "Train first: the replay shows the snapshots of your run."
+    at, items = history.replay(int(step))
+    return items, history.test_figure_at(at), f"Step **{at}** of {history.config.iters}: the networks as they were then."
+
+
+def replay_range(history: report.History | None):
+    """The replay slider spans the snapshots taken so far."""
+    if history is None or not history.steps:
+        return gr.skip()
+    return gr.update(maximum=max(history.steps[-1], 1), step=history.config.every)
 
 
 def _runs_dir() -> pathlib.Path:
@@ -274,11 +297,14 @@ def _need(result: Result | None) -> Result:
 def show_views(result: Result | None, row):
     """Every cheap view of a finished run: spectra, row slice, error maps, kernels, the paper's table."""
     if result is None:
-        return (None,) * 6 + (gr.update(), gr.update(), gr.update())
+        return (NO_RUN,) + (None,) * 6 + (gr.update(), gr.update(), gr.update())
     snap, truth, colors = result.snapshot, result.truth, result.colors
     specs = list(result.config.mappings)
-    choices = lambda: gr.update(choices=specs, value=specs[-1])  # noqa: E731 (a fresh update per output)
-    return (report.spectra_grid(snap.images, truth, "log |FFT|: low frequencies in the centre"),
+    best = report.best_mapping(snap) or specs[-1]
+    choices = lambda: gr.update(choices=specs, value=best)  # noqa: E731 (a fresh update per output)
+    return (f"These views show your run of {', '.join(specs)} at {result.config.size} px, step {snap.step}; "
+            f"the mapping menus start at its best mapping, {best}.",
+            report.spectra_grid(snap.images, truth, "log |FFT|: low frequencies in the centre"),
             plots.radial_power_figure(snap.images, truth, colors),
             row_figure(result, row),
             report.error_grid(snap.images, truth),
@@ -450,17 +476,28 @@ def build() -> gr.Blocks:
                         w0 = gr.Slider(*configs.W0_LIMITS, value=QUICK["w0"], step=1, label="SIREN ω₀", info="its first layer's frequency scale")
             with gr.Column(scale=5):
                 state = gr.Markdown("Pick an image and press **Train**.", elem_id="status")
-                recon = gr.Gallery(label="Reconstructions (test PSNR) and ground truth", columns=4, height="auto",
-                                   object_fit="contain", format="png", elem_id="recon", allow_preview=True)
+                gr.Markdown("**Reconstructions** (captioned with their test PSNR) and the ground truth")
+                recon = gr.Gallery(show_label=False, columns=4, height="auto", object_fit="contain", format="png",
+                                   elem_id="recon", allow_preview=True)
                 with gr.Row():
                     train_plot = gr.Plot(label="Train PSNR", show_label=False, elem_id="train-plot")
                     test_plot = gr.Plot(label="Test PSNR", show_label=False, elem_id="test-plot")
-                with gr.Row():
-                    video = gr.Video(label="Convergence video", elem_id="video", height=240)
-                    files = gr.File(label="Downloads", file_count="multiple", elem_id="downloads")
+                gr.Markdown(f"**Which frequencies each network has learned, step by step.** {bands.WHAT_TO_NOTICE}")
+                band_plot = gr.Plot(label="Error by frequency band", show_label=False, elem_id="band-plot")
+                with gr.Accordion("Replay the run: any step, without training again", open=False, elem_id="replay"):
+                    gr.Markdown("Drag to any step of your run (during or after it): its reconstructions as they were "
+                                "then, and where that step lies on the test curves. The convergence video (MP4) is "
+                                "among the downloads.")
+                    replay_step = gr.Slider(0, 1, value=0, step=1, label="Step", elem_id="replay-step")
+                    replay_note = gr.Markdown(elem_id="replay-note")
+                    replay_gallery = gr.Gallery(show_label=False, columns=4, height="auto", object_fit="contain",
+                                                format="png", elem_id="replay-gallery")
+                    replay_plot = gr.Plot(show_label=False, elem_id="replay-plot")
+                files = gr.File(label="Downloads", file_count="multiple", elem_id="downloads")
                 with gr.Accordion("What am I looking at?", open=False):
                     gr.Markdown(EXPLAIN)
                 gr.Markdown("### Look closer at the run")
+                views_note = gr.Markdown(NO_RUN, elem_id="views-note")
                 with gr.Tabs(elem_id="views"):
                     with gr.Tab("Spectra", elem_id="tab-spectra"):
                         gr.Markdown(VIEW_NOTES["spectra"])
@@ -515,6 +552,7 @@ def build() -> gr.Blocks:
                     queue=False, api_visibility="private")
 
         result = gr.State(None, time_to_live=3600)  # this visitor's finished run (see Result)
+        history = gr.State(None, time_to_live=3600)  # this visitor's run so far, every snapshot (for the replay)
         settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed, model, w0]
         # preprocess=False here and on the runs below: the handlers get the values as sent and check them all
         # themselves (make_config), with a sentence for each mistake; Gradio's own checks fail on some with a
@@ -541,12 +579,19 @@ def build() -> gr.Blocks:
             button.click(functools.partial(preset, config), None, preset_outputs, queue=False, api_visibility="private")
 
         start.click(
-            train_run, [image] + settings, [state, recon, train_plot, test_plot, files, video, result], api_name="train",
+            train_run, [image] + settings, [state, recon, train_plot, test_plot, band_plot, files, result, history],
+            api_name="train",
             concurrency_limit=CONCURRENT_RUNS, concurrency_id="train", show_progress="minimal", show_progress_on=[state],
             preprocess=False, validator=_validator(train_run, service.make_config), api_description=service.api_description(),
-        ).then(show_views, [result, row], [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, row,
-                                            zoom_spec, kernel_spec], api_visibility="private")
-        row.release(row_figure, [result, row], row_plot, queue=False, api_visibility="private")
+        ).then(show_views, [result, row], [views_note, spectra_img, radial_plot, row_plot, error_img, kernel_plot, table,
+                                            row, zoom_spec, kernel_spec], api_visibility="private")
+        start.click(lambda: "A new run is starting: until it ends, the views below still show your previous run.",
+                    None, views_note, queue=False, api_visibility="private")
+        history.change(replay_range, history, replay_step, queue=False, api_visibility="private")
+        replay_step.change(replay, [history, replay_step], [replay_gallery, replay_plot, replay_note], queue=False,
+                           show_progress="hidden", api_visibility="private")
+        # .change, not .release: typing a row or stepping with the arrow keys must redraw too.
+        row.change(row_figure, [result, row], row_plot, queue=False, show_progress="hidden", api_visibility="private")
         zoom_button.click(zoom_view, [result, zoom_spec, zoom_factor], zoom_img, concurrency_id="train",
                           api_visibility="private")
         kernel_button.click(kernel_view, [result, kernel_spec, trained], [kernel_map, ntk_map], concurrency_id="train",

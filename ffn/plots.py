@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.offline
 
-from ffn import analysis, bands
+from ffn import analysis, bands, mappings
 
 # D3's category10: ten hues that stay distinguishable on white and for the common colour-vision
 # deficiencies better than most; a run rarely compares more than ten mappings.
@@ -48,13 +48,55 @@ _REFERENCE = "#4b5563"  # a reference line whose label is not one of the plotted
 _TRUTH = "#111827"  # the ground truth: near-black, drawn dashed, never one of the mapping colours
 
 
+# Gaussian mappings are coloured by σ along this ramp (log₁₀ σ -> colour), so a σ looks the same in every run and
+# neighbouring σ look alike; positional encodings by S along a ramp of greens.
+_SIGMA_RAMP = ((-1.0, (0xe3, 0x77, 0xc2)), (0.0, (0xd6, 0x27, 0x28)), (1.0, (0x94, 0x67, 0xbd)), (2.0, (0x17, 0xbe, 0xcf)),
+               (3.0, (0x7f, 0x7f, 0x7f)))
+_S_RAMP = ((1.0, (0x98, 0xdf, 0x8a)), (6.0, (0x2c, 0xa0, 0x2c)), (12.0, (0x0b, 0x4d, 0x0b)))
+_FIXED = {"none": PALETTE[0], "basic": PALETTE[1]}
+
+
+def _ramp(stops, x: float) -> str:
+    x = min(max(x, stops[0][0]), stops[-1][0])
+    for (x0, c0), (x1, c1) in zip(stops, stops[1:]):
+        if x <= x1:
+            t = (x - x0) / (x1 - x0)
+            return "#" + "".join(f"{round(a + t * (b - a)):02x}" for a, b in zip(c0, c1))
+    return "#" + "".join(f"{v:02x}" for v in stops[-1][1])
+
+
+def spec_color(spec: str) -> str:
+    """The colour of a mapping, the same in every run: none blue, basic orange, posenc a green by S, gauss a colour
+    by σ (pink, red, purple, cyan from σ = 0.1 to 100). Any other label (a sweep's 'train', say) gets grey."""
+    try:
+        m = mappings.parse(spec)
+    except ValueError:
+        return PALETTE[7]
+    if m.kind == "gauss":
+        return _ramp(_SIGMA_RAMP, math.log10(m.scale))
+    if m.kind == "posenc":
+        return _ramp(_S_RAMP, m.scale)
+    return _FIXED[m.kind]
+
+
 def mapping_colors(specs: Sequence[str]) -> dict[str, str]:
-    """A colour per spec by its position in `specs` (cycling after ten), so every chart of a run agrees."""
+    """A colour per spec (`spec_color`), so a mapping looks the same in every chart of every run; where two specs of
+    one run would look alike (none and none@0.01, two close σ) the later one takes an unused palette colour."""
     colors: dict[str, str] = {}
     for spec in specs:
-        if spec not in colors:
-            colors[spec] = PALETTE[len(colors) % len(PALETTE)]
+        if spec in colors:
+            continue
+        color = spec_color(spec)
+        if any(_close(color, c) for c in colors.values()):
+            color = next((c for c in PALETTE if all(not _close(c, used) for used in colors.values())), color)
+        colors[spec] = color
     return colors
+
+
+def _close(a: str, b: str) -> bool:
+    """Two colours a reader could confuse on a line chart (less than 48 apart in RGB)."""
+    rgb = lambda c: np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], float)  # noqa: E731
+    return float(np.linalg.norm(rgb(a) - rgb(b))) < 48
 
 
 def _finite_or_nan(values: Sequence[float], spec: str, n_steps: int) -> np.ndarray:
@@ -107,6 +149,7 @@ def psnr_figure(
     colors: Mapping[str, str] | None = None,
     height: int = 320,
     reference: Mapping[str, float] | None = None,
+    marker: int | None = None,
 ) -> go.Figure:
     """One line per spec (in dict order) of PSNR in dB against training step.
 
@@ -116,6 +159,7 @@ def psnr_figure(
         palette colour of their position here.
     reference: label -> PSNR in dB drawn as a dashed horizontal line (e.g. the paper's number); it takes
         the colour of the spec of the same name if there is one.
+    marker: a step to mark with a vertical line (the step a replay shows).
     """
     x = np.asarray(steps).reshape(-1)
     fallback = mapping_colors(list(psnr))
@@ -170,6 +214,11 @@ def psnr_figure(
             )
         )
 
+    if marker is not None:
+        shapes.append(dict(type="line", xref="x", x0=marker, x1=marker, yref="paper", y0=0, y1=1,
+                           line=dict(color=_TEXT, width=1.5, dash="dot")))
+        annotations.append(dict(xref="x", x=marker, xanchor="left", yref="paper", y=1, yanchor="top", showarrow=False,
+                                text=f" step {marker}", font=dict(size=10, color=_TEXT)))
     layout = _layout(title, _axis("step"), _axis("PSNR (dB)"), height, shapes=shapes, annotations=annotations)
     return go.Figure(data=traces, layout=layout)
 
@@ -363,8 +412,14 @@ def sweep_figure(summary: Mapping, height: int = 320) -> go.Figure:
                            marker=dict(symbol="star", size=14, color=colors["test"], line=dict(color=_TEXT, width=1)),
                            text=[f"best σ = {best:g}"], textposition="top center", textfont=dict(size=11),
                            hovertemplate=f"best σ {best:g} · %{{y:.2f}} dB<extra></extra>"))
-    layout = _layout("Final PSNR against σ", _axis("σ (cycles per image side)", type="log"), _axis("PSNR (dB)"), height)
-    return go.Figure(data=traces, layout=layout)
+    step, iters = summary.get("step"), summary.get("iters")
+    title = "PSNR against σ" + (f" at step {step} of {iters}" if step is not None and step != iters else
+                                f" after {step} steps" if step is not None else "")
+    # Ticks at 1, 2 and 5 per decade, written out in full: Plotly's own log ticks write 0.5 and 50 both as "5".
+    decades = range(int(np.floor(np.log10(sigmas.min()))), int(np.ceil(np.log10(sigmas.max()))) + 1)
+    ticks = [m * 10.0 ** d for d in decades for m in (1, 2, 5) if sigmas.min() / 1.5 <= m * 10.0 ** d <= sigmas.max() * 1.5]
+    xaxis = _axis("σ (cycles per image side)", type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    return go.Figure(data=traces, layout=_layout(title, xaxis, _axis("PSNR (dB)"), height))
 
 
 # ------------------------------------------------------------------------------------- frequency bands
@@ -475,6 +530,146 @@ def write_band_html(path: str | pathlib.Path, figure: go.Figure, title: str, not
 <h1>{html.escape(title, quote=False)}</h1>
 <p>{html.escape(note, quote=False)}</p>
 {chart}
+</body>
+</html>
+"""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The 1D lab (ffn.lab1d): the fit, the losses, the residual per frequency against the NTK's prediction, and
+# each mapping's kernel spectrum. Colour per mapping throughout, as in the rest of a run's charts.
+
+_THEORY_NOTE = "solid: the network · dashed: its NTK's prediction from the same start"
+
+
+def lab1d_fit_figure(grid, target, fits: Mapping[str, np.ndarray], colors: Mapping[str, str] | None = None,
+                     height: int = 320) -> go.Figure:
+    """Each network over the grid, the target dashed and its training points (the even ones) marked.
+
+    grid (N,) positions in [0, 1); target (N,); fits: spec -> (N,) the network's values on the grid.
+    """
+    colors = _colors(list(fits), colors)
+    grid = np.asarray(grid, np.float64)
+    target = np.asarray(target, np.float64)
+    traces = [_line(spec, grid, y, colors[spec], f"{_name(spec)} · v %{{x:.3f}} · %{{y:.3f}}") for spec, y in fits.items()]
+    traces.append(_line("target", grid, target, _TRUTH, "target · v %{x:.3f} · %{y:.3f}", dash="dash", width=1.5))
+    traces.append(dict(type="scatter", mode="markers", name="training points", x=grid[::2], y=target[::2],
+                       marker=dict(color=_TRUTH, size=4), hovertemplate="training point · v %{x:.3f} · %{y:.3f}<extra></extra>"))
+    return go.Figure(data=traces, layout=_layout("The fit over [0, 1)", _axis("v"), _axis("f(v)"), height))
+
+
+def lab1d_loss_figure(steps, train: Mapping[str, np.ndarray], test: Mapping[str, np.ndarray],
+                      colors: Mapping[str, str] | None = None, height: int = 320) -> go.Figure:
+    """Train (solid) and test (dotted) MSE against step, log scale; steps (T,), train and test: spec -> (T,)."""
+    colors = _colors(list(train), colors)
+    traces = []
+    for spec in train:
+        traces.append(_line(f"{spec} train", steps, np.maximum(train[spec], 1e-30), colors[spec],
+                            f"{_name(spec)} train · step %{{x}} · %{{y:.3g}}"))
+        traces.append(_line(f"{spec} test", steps, np.maximum(test[spec], 1e-30), colors[spec],
+                            f"{_name(spec)} test · step %{{x}} · %{{y:.3g}}", dash="dot"))
+    layout = _layout("Loss: train (solid) and held-out (dotted)", _axis("step"),
+                     _axis("MSE", type="log", exponentformat="power"), height)
+    return go.Figure(data=traces, layout=layout)
+
+
+def lab1d_residual_figure(steps, freqs: Sequence[int], measured: Mapping[str, np.ndarray],
+                          predicted: Mapping[str, np.ndarray] | None, colors: Mapping[str, str] | None = None,
+                          height: int = 320) -> go.Figure:
+    """One panel per tracked frequency (as in the paper's 1D figure): the residual left at that frequency,
+    relative to step 0, measured (solid) and predicted by the NTK (dashed), one colour per mapping, log scale.
+
+    steps (T,); measured and predicted: spec -> (T, F); predicted None (Adam) draws the measured lines only.
+    """
+    from plotly.subplots import make_subplots
+
+    colors = _colors(list(measured), colors)
+    n = max(1, len(freqs))
+    fig = make_subplots(rows=1, cols=n, shared_yaxes=True, horizontal_spacing=0.03,
+                        subplot_titles=[f"{f} cycles" for f in freqs])
+    for spec, values in measured.items():
+        values = np.asarray(values, np.float64)
+        for i, f in enumerate(freqs):
+            fig.add_trace(go.Scatter(**_line(spec, steps, values[:, i], colors[spec],
+                                             f"{_name(spec)} · {f} cycles · step %{{x}} · %{{y:.3g}}"),
+                                     legendgroup=spec, showlegend=i == 0), row=1, col=i + 1)
+            if predicted is not None:
+                guess = np.asarray(predicted[spec], np.float64)[:, i]
+                fig.add_trace(go.Scatter(**_line(f"{spec} (NTK)", steps, np.maximum(guess, 1e-30), colors[spec],
+                                                 f"{_name(spec)} NTK · {f} cycles · step %{{x}} · %{{y:.3g}}",
+                                                 dash="dash"), legendgroup=spec, showlegend=False), row=1, col=i + 1)
+    note = _THEORY_NOTE if predicted is not None else "the network (no NTK prediction: Adam is not gradient descent)"
+    layout = _layout("Residual left at each frequency", _axis("step"),
+                     _axis("relative residual", type="log", exponentformat="power"), height,
+                     annotations=[*fig.layout.annotations,
+                                  dict(xref="paper", yref="paper", x=1, y=1.08, xanchor="right", yanchor="bottom",
+                                       showarrow=False, text=html.escape(note), font=dict(size=10, color=_MUTED))])
+    for i in range(2, n + 1):
+        layout[f"xaxis{i}"] = _axis("step", domain=fig.layout[f"xaxis{i}"].domain)
+        layout[f"yaxis{i}"] = dict(_axis(""), type="log", matches="y", showticklabels=False)
+    layout["xaxis"]["domain"] = fig.layout.xaxis.domain
+    layout["margin"] = dict(l=52, r=12, t=56, b=8)
+    for a in layout["annotations"][: len(freqs)]:
+        a.update(font=dict(size=11, color=_MUTED))
+    fig.update_layout(layout)
+    return fig
+
+
+def lab1d_spectrum_figure(freqs, spectra: Mapping[str, np.ndarray], colors: Mapping[str, str] | None = None,
+                          height: int = 320) -> go.Figure:
+    """Each mapping's NTK eigenvalue against frequency on the training grid (the paper's Figure 3, left),
+    log scale: a component of the residual at frequency f shrinks by (1 - η λ_f / M) per step.
+
+    freqs (F,) cycles per unit (0 .. M/2); spectra: spec -> (F,) eigenvalues (`lab1d.frequency_spectrum`).
+    """
+    colors = _colors(list(spectra), colors)
+    traces = [_line(spec, freqs, np.maximum(np.asarray(lam, np.float64), 1e-30), colors[spec],
+                    f"{_name(spec)} · %{{x}} cycles · λ %{{y:.3g}}") for spec, lam in spectra.items()]
+    layout = _layout("NTK eigenvalue per frequency", _axis("frequency (cycles per unit)"),
+                     _axis("eigenvalue λ", type="log", exponentformat="power"), height)
+    return go.Figure(data=traces, layout=layout)
+
+
+def write_figures_html(path: str | pathlib.Path, figures: Mapping[str, go.Figure], title: str,
+                       notes: str = "") -> pathlib.Path:
+    """One standalone page (plotly.js inlined, works offline): a heading, `notes` (plain text, one paragraph per
+    blank-line-separated block) and the figures two by two (stacked when narrow); figures: element id -> figure."""
+    path = pathlib.Path(path)
+    config = json.dumps({"responsive": True, "displaylogo": False})
+    boxes = "\n".join(f'<div class="chart" id="{html.escape(name)}"></div>' for name in figures)
+    paragraphs = "\n".join(f"<p>{html.escape(block.strip(), quote=False)}</p>" for block in notes.split("\n\n") if block.strip())
+    plots_js = ", ".join(f"[{json.dumps(name)}, {fig.to_json()}]" for name, fig in figures.items())
+    # As write_psnr_html: plot once every box exists; Plotly's JSON escapes "<", so no figure can end the script.
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title, quote=False)}</title>
+<style>
+  body {{ margin: 24px; font-family: {_FONT}; color: {_TEXT}; background: white; }}
+  h1 {{ font-size: 20px; font-weight: 600; margin: 0 0 8px; }}
+  p {{ color: {_MUTED}; max-width: 60em; margin: 0 0 8px; white-space: pre-line; }}
+  .charts {{ display: flex; flex-wrap: wrap; gap: 24px; margin-top: 16px; }}
+  .chart {{ flex: 1 1 520px; min-width: 0; height: 400px; }}
+</style>
+</head>
+<body>
+<h1>{html.escape(title, quote=False)}</h1>
+{paragraphs}
+<div class="charts">
+{boxes}
+</div>
+<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>
+<script type="text/javascript">
+const config = {config};
+for (const [id, fig] of [{plots_js}]) {{
+  Plotly.newPlot(id, fig.data, fig.layout, config);
+}}
+</script>
 </body>
 </html>
 """

@@ -57,6 +57,12 @@ def error_grid(pictures: dict[str, np.ndarray], ground_truth: np.ndarray) -> np.
     return images.tile_grid(tiles, title=f"|reconstruction - ground truth|: dark 0, yellow {vmax * 255:.0f}/255 or more")
 
 
+def best_mapping(snap: Snapshot) -> str | None:
+    """The spec with the highest test PSNR at `snap`, diverged ones left out; None if every one diverged."""
+    finite = {s: v for s, v in snap.test_psnr.items() if math.isfinite(v) and s not in snap.diverged}
+    return max(finite, key=finite.get) if finite else None
+
+
 def status_line(snap: Snapshot, rate: float | None, note: str = "") -> str:
     """Markdown status of a run: step, speed, time left (or taken), divergence, the best mapping so far."""
     parts = [f"**step {snap.step} / {snap.iters}**"]
@@ -67,10 +73,9 @@ def status_line(snap: Snapshot, rate: float | None, note: str = "") -> str:
         parts += [f"{rate:.1f} steps/s", f"{duration(left)} left" if not note else f"{duration(snap.elapsed)} in all"]
     if snap.diverged:
         parts.append("diverged: " + ", ".join(snap.diverged) + " (try a lower learning rate)")
-    finite = {s: v for s, v in snap.test_psnr.items() if math.isfinite(v)}
-    if finite and snap.step:
-        best = max(finite, key=finite.get)
-        parts.append(f"best test PSNR: {best} {finite[best]:.2f} dB")
+    best = best_mapping(snap)
+    if best is not None and snap.step:
+        parts.append(f"best test PSNR: {best} {snap.test_psnr[best]:.2f} dB")
     return " · ".join(parts) + (f"  \n{note}" if note else "")
 
 
@@ -161,6 +166,17 @@ class History:
         """(picture, caption) of every reconstruction at `snap` (captioned with its test PSNR), then the ground truth."""
         labels = captions(snap)
         return [(snap.images[s], labels[s]) for s in self.config.mappings] + [(self.ground_truth, "ground truth")]
+
+    def replay(self, step: int) -> tuple[int, list[tuple[np.ndarray, str]]]:
+        """The gallery as it stood at the last snapshot at or before `step`: (that snapshot's step, [(picture,
+        caption)] with the ground truth last). Pictures are the video's (at most VIDEO_TILE px wide)."""
+        index = max(0, int(np.searchsorted(self.steps, step, side="right")) - 1)
+        at, pictures, labels = self.frames[index]
+        return at, [(pictures[s], labels[s]) for s in self.config.mappings] + [(self.ground_truth, "ground truth")]
+
+    def test_figure_at(self, step: int):
+        """The test PSNR curves with the replayed step marked."""
+        return plots.psnr_figure(self.steps, self.test_psnr, plots.TEST_TITLE, colors=self.colors, marker=step)
 
     def comparison(self) -> np.ndarray:
         """The final reconstructions and the ground truth side by side, labelled with test PSNR."""

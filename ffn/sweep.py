@@ -55,7 +55,8 @@ def _finite(value: float):
 def summarise_sweep(snapshot) -> dict:
     """A sweep's outcome from its final snapshot, JSON-ready, one entry per gauss spec in ascending σ.
 
-    Returns {"sigmas": [σ, ...], "final_train_psnr": [dB, ...], "final_test_psnr": [dB, ...],
+    Returns {"step": steps done, "iters": the run's steps, "sigmas": [σ, ...], "final_train_psnr": [dB, ...],
+    "final_test_psnr": [dB, ...],
     "best_sigma": σ with the highest final test PSNR}; a diverged network's PSNR is None and never best,
     and best_sigma is None if every network diverged. Other mappings in the run are ignored.
     """
@@ -67,6 +68,8 @@ def summarise_sweep(snapshot) -> dict:
     finite = [i for i, v in enumerate(test) if v is not None]
     best = max(finite, key=lambda i: test[i]) if finite else None
     return {
+        "step": snapshot.step,
+        "iters": snapshot.iters,
         "sigmas": [sigma for sigma, _ in rows],
         "final_train_psnr": [_finite(snapshot.train_psnr[spec]) for _, spec in rows],
         "final_test_psnr": test,

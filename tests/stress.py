@@ -211,7 +211,7 @@ def press_stop(url: str, session_hash: str) -> None:
 
 
 def fetch_metrics(result) -> dict:
-    entry = next(f for f in result[4] if str(f["path"]).endswith("metrics.json"))
+    entry = next(f for f in result[5] if str(f["path"]).endswith("metrics.json"))
     with urllib.request.urlopen(entry["url"], timeout=30) as r:
         return json.loads(r.read())
 
@@ -344,8 +344,8 @@ class Visitor:
         self.report.stop_seconds.append(time.monotonic() - asked)
         if "Done." in result[0]:
             return self.report.count("stop: run ended before the press")
-        if "Stopped at step" not in result[0] or len(result[4]) != 4:
-            return self.report.bad("stop", f"a stopped run said {result[0][:200]!r} with {len(result[4] or [])} files")
+        if "Stopped at step" not in result[0] or len(result[5]) != 5:
+            return self.report.bad("stop", f"a stopped run said {result[0][:200]!r} with {len(result[5] or [])} files")
         self.report.count("stops honoured (downloads offered)")
         self.check_own(result, image, settings, specs, stopped=True)
 

@@ -41,8 +41,9 @@ def server():
 
 def test_handler_streams_snapshots_then_downloads():
     updates = list(app.train_run(CAT, *args()))
-    assert len(updates) >= 2
-    first, last = updates[0], updates[-1]
+    assert len(updates) >= 3
+    starting, first, last = updates[0], updates[1], updates[-1]
+    assert "Starting" in starting[0]  # at once, before the first chunk compiles: no stale "Done." from a last run
     assert "step 0 / 50" in first[0] and "compiling" in first[0]
     assert "step 50 / 50" in last[0] and "Done" in last[0]
     gallery = last[1]
@@ -51,8 +52,13 @@ def test_handler_streams_snapshots_then_downloads():
     assert not np.array_equal(first[1][1][0], last[1][1][0])  # the reconstruction changed
     train_fig, test_fig = last[2], last[3]
     assert [t.name for t in test_fig.data][:2] == ["none", "gauss:2"]
-    assert first[4] is None and {pathlib.Path(f).name for f in last[4]} == {
-        "training.mp4", "comparison.png", "metrics.json", "metrics.csv"}
+    bands_fig = last[4]
+    assert [t.type for t in bands_fig.data] == ["heatmap", "heatmap"]  # one step × band panel per mapping
+    assert first[5] is None and {pathlib.Path(f).name for f in last[5]} == {
+        "training.mp4", "comparison.png", "bands.html", "metrics.json", "metrics.csv"}
+    history = last[7]
+    at, replayed = history.replay(30)  # the replay: snapshots every 25 steps, so step 30 shows step 25
+    assert at == 25 and [c.split(" · ")[0] for _, c in replayed] == ["none", "gauss:2", "ground truth"]
 
 
 def test_handler_refuses_bad_settings_with_a_sentence():
@@ -77,12 +83,12 @@ def test_plan_estimates_seconds_and_warns_about_overfitting():
 def test_stop_flag_ends_the_run_and_still_offers_downloads():
     request = type("Request", (), {"session_hash": "test-stop"})()
     run = app.train_run(CAT, *args(iters=5000), request=request)
-    first = next(run)
-    assert "step 0" in first[0]
+    assert "Starting" in next(run)[0]
+    assert "step 0" in next(run)[0]
     app.stop(request)
     updates = list(run)
     assert "Stopped at step" in updates[-1][0]
-    assert len(updates[-1][4]) == 4
+    assert len(updates[-1][5]) == 5
 
 
 # --- The served app, through gradio_client --------------------------------------------------------------------
@@ -94,10 +100,10 @@ def test_client_streams_updates_then_downloads(server, tmp_path):
     updates = list(job)
     assert len(updates) >= 2
     statuses = [u[0] for u in updates]
-    assert "compiling" in statuses[0] and "Done" in statuses[-1]
-    files = updates[-1][4]
+    assert "Starting" in statuses[0] and any("compiling" in s for s in statuses) and "Done" in statuses[-1]
+    files = updates[-1][5]
     names = sorted(pathlib.Path(f).name for f in files)
-    assert names == ["comparison.png", "metrics.csv", "metrics.json", "training.mp4"]
+    assert names == ["bands.html", "comparison.png", "metrics.csv", "metrics.json", "training.mp4"]
     metrics = json.loads(pathlib.Path(next(f for f in files if f.endswith(".json"))).read_text())
     assert list(metrics["mappings"]) == ["none", "gauss:2"]
     assert metrics["mappings"]["gauss:2"]["final_test_psnr"] > metrics["mappings"]["none"]["final_test_psnr"]
@@ -123,19 +129,25 @@ def test_client_gets_a_clear_message_for_bad_numbers(server):
     with pytest.raises(Exception, match="iters must be a whole number"):
         client.predict(handle_file(CAT), *args(iters=30.5), api_name="/train")
     # The server is still serving.
-    assert len(client.predict(handle_file(CAT), *args(iters=25), api_name="/train")[4]) == 4
+    assert len(client.predict(handle_file(CAT), *args(iters=25), api_name="/train")[5]) == 5
 
 
-def test_readme_api_example_runs(server, monkeypatch, capsys):
-    """The gradio_client example in README.md works as written (pointed at this test's server)."""
+def test_readme_api_examples_run(server, monkeypatch, capsys):
+    """Both gradio_client examples in README.md work as written (pointed at this test's server; runs are cut to
+    100 steps so that the minimal call's default 500 stay quick)."""
+    from ffn import train
+
+    run = train.run
+    monkeypatch.setattr(train, "run", lambda image, config: run(image, config.replace(iters=min(config.iters, 100))))
     readme = (app.ROOT / "README.md").read_text()
-    section = readme[readme.index("### API"):]
-    code = section[section.index("```python") + len("```python"):section.index("```", section.index("```python") + 9)]
-    assert 'Client("http://127.0.0.1:7860/")' in code
+    section = readme[readme.index("### API"):readme.index("## Command line")]
+    blocks = [part.split("```")[0] for part in section.split("```python")[1:]]
+    assert len(blocks) == 2 and all('Client("http://127.0.0.1:7860/")' in code for code in blocks)
     monkeypatch.chdir(app.ROOT)
-    exec(compile(code.replace("http://127.0.0.1:7860/", server), "README.md", "exec"), {})
-    printed = capsys.readouterr().out
-    assert "step 100 / 100" in printed and "metrics.json" in printed
+    for code in blocks:
+        exec(compile(code.replace("http://127.0.0.1:7860/", server), "README.md", "exec"), {})
+        printed = capsys.readouterr().out
+        assert "step 100 / 100" in printed and "metrics.json" in printed and "bands.html" in printed
 
 
 # --- The views of a finished run ---------------------------------------------------------------------------------
@@ -144,11 +156,14 @@ def test_readme_api_example_runs(server, monkeypatch, capsys):
 @pytest.fixture(scope="module")
 def result():
     """A finished tiny run, as the page keeps it in its gr.State."""
-    return list(app.train_run(CAT, *args(selected=["none", "custom", "posenc"])))[-1][-1]
+    return list(app.train_run(CAT, *args(selected=["none", "custom", "posenc"])))[-1][6]
 
 
 def test_views_of_a_finished_run(result):
-    spectra, radial, row, errors, kernels, table, row_update, zoom_choices, kernel_choices = app.show_views(result, 40)
+    note, spectra, radial, row, errors, kernels, table, row_update, zoom_choices, kernel_choices = \
+        app.show_views(result, 40)
+    best = max(result.snapshot.test_psnr, key=result.snapshot.test_psnr.get)
+    assert zoom_choices["value"] == kernel_choices["value"] == best and f"best mapping, {best}" in note
     assert spectra.dtype == np.uint8 and spectra.shape[1] > 4 * 64  # four tiles: three mappings and the truth
     assert [t.name for t in radial.data][:3] == ["none", "posenc:3", "gauss:2"]
     assert {"none", "gauss:2", "posenc:3", "ground truth"} <= {t.name for t in row.data} and len(row.data[0].y) == 64
@@ -178,7 +193,7 @@ def test_kernel_and_ntk_heatmaps(result):
 def test_views_need_a_run_first():
     with pytest.raises(gr.Error, match="Train first"):
         app.zoom_view(None, "none", 2)
-    assert app.show_views(None, 0)[0] is None
+    assert app.show_views(None, 0)[0] == app.NO_RUN and app.show_views(None, 0)[1] is None
 
 
 def test_sigma_sweep_streams_and_offers_its_best_sigma():
@@ -194,7 +209,7 @@ def test_sigma_sweep_streams_and_offers_its_best_sigma():
 
 def test_siren_trains_from_the_page():
     last = list(app.train_run(CAT, *args(selected=["none"]), "siren", 30.0))[-1]
-    assert "step 50 / 50" in last[0] and last[-1].config.model == "siren"
+    assert "step 50 / 50" in last[0] and last[6].config.model == "siren"
 
 
 def test_share_without_internet_says_so_in_one_line_and_keeps_serving():

@@ -89,7 +89,7 @@ def slow_chunks(monkeypatch):
 
 def metrics(result) -> dict:
     """metrics.json of a finished run, fetched from the server as a visitor would."""
-    entry = next(f for f in result[4] if str(f["path"]).endswith("metrics.json"))
+    entry = next(f for f in result[5] if str(f["path"]).endswith("metrics.json"))
     with urllib.request.urlopen(entry["url"], timeout=10) as r:
         return json.loads(r.read())
 
@@ -465,7 +465,7 @@ def test_stop_ends_only_the_callers_run(server, slow_chunks):
     owner.predict(api_name="/stop")
     result = job.result(timeout=30)
     assert "Stopped at step" in result[0] and steps_of(result) < 5000
-    assert len(result[4]) == 4  # a stopped run still offers its downloads
+    assert len(result[5]) == 5  # a stopped run still offers its downloads
 
 
 def test_no_run_leaves_anything_behind(server, runs_dir, slow_chunks):
@@ -503,7 +503,7 @@ def test_a_run_far_over_the_time_limit_is_refused_before_it_queues(client, time_
 def test_a_run_that_reaches_the_time_limit_stops_with_its_results(client, time_cap, slow_chunks):
     result = client.predict(**tiny(iters=5000), api_name="/train")
     assert re.search(r"Stopped at step \d+: this server's time limit of 4 s per run", result[0]), result[0]
-    assert 0 < steps_of(result) < 5000 and len(result[4]) == 4  # its downloads come all the same
+    assert 0 < steps_of(result) < 5000 and len(result[5]) == 5  # its downloads come all the same
     assert metrics(result)["steps_done"] == steps_of(result)
 
 
