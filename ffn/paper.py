@@ -10,6 +10,8 @@ like only by `python -m ffn.table1`, which runs the protocol over a set of image
 renders a `table1.json` of `ffn.table1` beside the paper's numbers.
 """
 
+import dataclasses
+
 from ffn import mappings
 from ffn.config import PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, Config
 
@@ -25,6 +27,7 @@ TABLE1_PSNR = {dataset: {kind: mean for kind, (mean, _) in row.items()} for data
 # notebook; ffn.table1 computes ours the same way so that the two ± columns mean the same thing.
 STD = "population standard deviation over images (np.std, ddof=0)"
 PROTOCOLS = {"natural": PAPER_PROTOCOL_NATURAL, "text": PAPER_PROTOCOL_TEXT}
+NETWORKS = {"relu": "ReLU", "siren": "SIREN"}  # Config.model -> its name in a sentence
 
 
 def check_dataset(dataset) -> str:
@@ -54,7 +57,7 @@ def differences(config: Config, spec: str, dataset: str, steps: int | None = Non
     steps = config.iters if steps is None else steps
     out = []
     if config.model != protocol.model:
-        out.append(f"a {config.model.upper()} network, not the paper's ReLU MLP")
+        out.append(f"a {NETWORKS.get(config.model, config.model)} network, not the paper's ReLU MLP")
     if config.size != protocol.size:
         out.append(f"{config.size} px, not {protocol.size}")
     if steps != protocol.iters:
@@ -103,12 +106,13 @@ def table_markdown(doc: dict) -> str:
         paper = doc.get("paper", {}).get(kind) or dict(zip(("mean", "std"), TABLE1[dataset][kind]))
         diverged = sum(v is None for v in row["test_psnr"])
         ours = _mean_std(row["mean"], row["std"]) + (f" ({diverged} diverged, left out)" if diverged else "")
-        lines.append(f"| {mappings.parse(spec).label()} (`{spec}`) | {ours} | {_mean_std(paper['mean'], paper['std'])} |")
+        name = dataclasses.replace(mappings.parse(spec), lr=None).label()  # the lr shows in the spec beside it
+        lines.append(f"| {name} (`{spec}`) | {ours} | {_mean_std(paper['mean'], paper['std'])} |")
         reasons += [r for r in differences(config, spec, dataset) if r not in reasons]
     c = config
     text = "\n".join(lines) + (
         f"\n\nOurs: {n} {dataset} image{'s' * (n != 1)} at {c.size} px, {c.iters} steps, {c.depth}×{c.width} "
-        f"{c.model} network, {c.features} features, seed {c.seed}; ± is the {STD}. "
+        f"{NETWORKS.get(c.model, c.model)} network, {c.features} features, seed {c.seed}; ± is the {STD}. "
         "Paper: Tancik et al. 2020, Table 1 (512 px, 2000 steps, 4×256 ReLU MLP, 256 features; mean ± std over "
         f"its {'DIV2K photographs' if dataset == 'natural' else 'text images'}).")
     tuning = doc["config"].get("sigma_tuning")

@@ -11,6 +11,8 @@ At a smaller --size, σ and S are scaled with the resolution (σ counts cycles p
 says plainly that this is not the paper's setting. On one machine an image's mappings train together (the
 trainer batches them); across machines, `--shard I/N` runs the I-th of N slices of the sorted image list (a
 cluster's job array) and `--merge DIR...` combines the slices' table1.json into the table one run would give.
+With --tune, every shard repeats the same (deterministic) σ search; to spend it once, tune in one run and give
+its σ to every shard with --sigma.
 
 The JSON document: {"dataset", "config": Config.to_dict() plus "sigma_tuning", "images": [path, ...],
 "mappings": {spec: {"test_psnr": [dB per image, null if diverged], "mean", "std", "n"}},
@@ -84,7 +86,7 @@ def protocol(dataset: str, size: int = 512, iters: int = 2000, depth: int = 4, w
             scale = scaled_posenc(scale, size)
         elif m.kind == "gauss":
             scale = scaled_sigma(scale, size) if sigma is None else sigma
-        text = m.kind if scale is None else f"{m.kind}:{float(f'{scale:.4g}'):g}"
+        text = m.kind if scale is None else f"{m.kind}:{scale:g}"
         specs.append(text if m.lr is None else f"{text}@{m.lr:g}")
     return base.replace(mappings=tuple(specs), size=size, iters=iters, depth=depth, width=width,
                         features=features, seed=seed, every=min(EVERY, iters))
@@ -113,6 +115,15 @@ def expand_images(paths: Sequence[str | pathlib.Path]) -> list[pathlib.Path]:
     if not found:
         raise ValueError("Give at least one image file or folder.")
     return sorted(found, key=str)
+
+
+def image_name(path: str | pathlib.Path) -> str:
+    """How table1.json names an image: relative to the repository for the bundled ones (so machines with the
+    repository in different folders name them alike, and shards of one run merge), else the path as given."""
+    try:
+        return pathlib.Path(path).resolve().relative_to(ASSETS.parent).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def bundled_images(dataset: str) -> list[pathlib.Path]:
@@ -273,6 +284,17 @@ def read(folder: str | pathlib.Path) -> dict:
     return doc
 
 
+def latest(root: str | pathlib.Path = "runs") -> dict | None:
+    """The newest table1.json (by modification time) in root's sub-folders, as the page shows it; None if none."""
+    found = sorted(pathlib.Path(root).glob("*/table1.json"), key=lambda p: p.stat().st_mtime)
+    for path in reversed(found):
+        try:
+            return read(path.parent)
+        except ValueError:  # a half-written or foreign file: try the next newest
+            continue
+    return None
+
+
 def write(out: str | pathlib.Path, doc: dict) -> dict[str, pathlib.Path]:
     """Writes table1.json and table1.md (`ffn.paper.table_markdown`) into folder `out`; returns their paths."""
     out = pathlib.Path(out)
@@ -382,6 +404,7 @@ def _check_args(args) -> tuple[Config, list[pathlib.Path], list[pathlib.Path], t
     sigma = None if args.sigma is None else checks.real(args.sigma, "sigma (the Gaussian mapping's σ)", *SIGMA_LIMITS)
     config = protocol(args.dataset, args.size, args.iters, args.depth, args.width, args.features, args.seed, sigma)
     images = expand_images(args.images) if args.images else bundled_images(args.dataset)
+    images = sorted(images, key=image_name)  # the order of the names every machine writes, which merge keeps
     shard_of = parse_shard(args.shard) if args.shard is not None else None
     if shard_of is not None:
         images = shard(images, *shard_of)
@@ -435,13 +458,13 @@ def main(argv=None) -> int:
     if sigmas is not None:
         sigma, means = tune_sigma(tune_images, config, sigmas, progress("tuning σ", tune_paths))
         done += len(tune_images) * config.iters
-        tuning = {"images": [str(p) for p in tune_paths], "sigmas": list(sigmas), "mean_test_psnr": means, "chosen": sigma}
+        tuning = {"images": [image_name(p) for p in tune_paths], "sigmas": list(sigmas), "mean_test_psnr": means, "chosen": sigma}
         config = protocol(args.dataset, config.size, config.iters, config.depth, config.width, config.features,
                           config.seed, sigma)
         tqdm.write(f"σ = {sigma:g} (best mean test PSNR {means[f'{sigma:g}']:.2f} dB on {len(tune_images)} images)")
     per_image = train_images(images, config, progress(args.dataset, paths))
     bar.close()
-    doc = document(args.dataset, config, [str(p) for p in paths], per_image, tuning, shard_of,
+    doc = document(args.dataset, config, [image_name(p) for p in paths], per_image, tuning, shard_of,
                    time.perf_counter() - start)
     written = write(out, doc)
     print(paper.table_markdown(doc))

@@ -45,6 +45,7 @@ def test_protocol_is_the_paper_setting_at_512_and_scales_sigma_and_s_with_the_re
     assert table1.scaled_sigma(10, 512) == mappings.suggested_sigma(512) == 10
     assert table1.scaled_sigma(10, 128) == mappings.suggested_sigma(128)
     assert [table1.scaled_posenc(6, s) for s in (512, 256, 128, 64, 16)] == [6, 5, 4, 3, 1]
+    assert all(table1.scaled_posenc(6, s) == mappings.posenc_scale(s) for s in (16, 48, 100, 512, 2048))
     with pytest.raises(ValueError, match="dataset must be one of natural, text"):
         table1.protocol("faces")
 
@@ -82,6 +83,7 @@ def test_sharded_runs_merge_to_exactly_the_unsharded_table(folder, tmp_path):
     assert merged["mappings"] == whole["mappings"]  # per-image values, means and stds, exactly
     assert merged["config"] == whole["config"] and merged["paper"] == whole["paper"]
     assert (tmp_path / "merged" / "table1.md").read_text() == (tmp_path / "all" / "table1.md").read_text()
+    assert table1.latest(tmp_path) == merged and table1.latest(tmp_path / "nothing") is None
     row = whole["mappings"]["gauss:0.3125"]  # σ = 10 · 16/512
     assert row["mean"] == pytest.approx(np.mean(row["test_psnr"])) and row["n"] == 5
     assert set(whole["paper"]) == set(mappings.KINDS) and whole["paper"]["gauss"] == {"mean": 25.57, "std": 4.19}
@@ -140,6 +142,7 @@ def test_bundled_sets_hold_at_least_four_small_images_each_and_load():
             with Image.open(path) as im:
                 assert max(im.size) <= 600 and path.stat().st_size < 600_000
             assert data.load_image(path, 16).shape == (16, 16, 3)
+    assert table1.image_name(table1.ASSETS / "natural" / "camera.png") == "assets/natural/camera.png"  # any checkout
 
 
 def test_text_images_are_a_function_of_their_seed():
