@@ -393,8 +393,8 @@ mappings, press **Train**, and watch.
 EXPLAIN = """
 **What a mapping is.** The network sees γ(v) instead of the raw coordinates v ∈ [0, 1)². *No mapping*
 gives it v itself; *basic* gives [sin 2πv, cos 2πv]; *positional encoding* uses axis-aligned frequencies
-1 … 2^S − 1; *Gaussian* draws the rows of B from N(0, σ²). All Gaussian mappings of a run share one
-random draw, so they differ only in σ.
+from 0 to 2<sup>S</sup> − 1, log-spaced; *Gaussian* draws the rows of B from N(0, σ²). All Gaussian mappings of a
+run share one random draw, so they differ only in σ.
 
 **Why σ matters.** σ sets the frequencies the network can use, in cycles per image side. Too small and
 the result is blurry (under-fitting); too large and the network fits every training pixel with noise in
@@ -408,8 +408,12 @@ learning the image. PSNR = −10·log₁₀(MSE) on values in [0, 1]; higher is 
 
 VIEW_NOTES = {
     "spectra": "The 2D Fourier transform of each reconstruction (log magnitude; low frequencies in the centre) and "
-               "its power against frequency. Spectral bias made visible: without a mapping the power drops away "
-               "where the ground truth still has detail; a σ that is too large adds power the image does not have.",
+               "its power against frequency (cycles per image side). Where a reconstruction's curve falls below the "
+               "ground truth's, it lacks detail at that frequency: spectral bias made visible. What the chart does "
+               "**not** show is whether that power is in the right place: power is not phase. A too-large σ can "
+               "match the truth's power with noise and still score several dB worse, and a network without a mapping "
+               "has some fine-scale power from its own creases and blocks, which is not the image's detail. The "
+               "band-error chart above measures what matches: the error in each band, not its power.",
     "row": "One row of pixels (brightness) of every reconstruction and of the ground truth, as in the paper's "
            "figure: the plain network smooths the edges away, a good mapping follows them.",
     "errors": "Where each network is wrong: |reconstruction − ground truth| per pixel, all on one colour scale.",
@@ -417,12 +421,17 @@ VIEW_NOTES = {
             "with a bicubic upscale of the pixels it was trained on: what has it learned between them?",
     "kernels": "A Fourier mapping makes the network behave like a kernel regression whose kernel k(Δv) is the "
                "mean of cos(2π bᵀΔv) over B's rows: a small σ gives a wide kernel (blur), a large σ a narrow one "
-               "(noise between training pixels). The neural tangent kernel (NTK) shows the same for the network "
-               "itself: how much a step on the centre pixel moves every other pixel.",
+               "(noise between training pixels). The positional encoding's kernel levels off at 0.5: its frequencies "
+               "are axis-aligned, so for an offset along x the half of B's rows that point along y do not change at "
+               "all and keep contributing 1. The neural tangent kernel (NTK) shows the same for the network itself: "
+               "how much a step on the centre pixel moves every other pixel.",
     "sweep": "Trains one Gaussian mapping at many σ at once (same image, network and steps as above) and plots the "
-             "final PSNRs against σ: under-fitting on the left, over-fitting on the right, where train and test part.",
-    "paper": "Your final PSNRs beside the paper's Table 1. The paper trains at 512 px for 2000 steps; the buttons "
-             "set that protocol (it takes a long time on a CPU).",
+             "PSNRs against σ: under-fitting on the left, over-fitting on the right, where train and test part. "
+             "The best σ grows with the resolution (σ counts cycles per image side).",
+    "paper": "Your final PSNRs beside the paper's Table 1, only where your run had the paper's setting (512 px, 2000 "
+             "steps, 4×256 network, 256 features, the tuned σ, S and lr); anything else is marked as not comparable, "
+             "with the reason. The buttons set the protocol (it takes hours on a CPU). To check the table itself over "
+             "a set of images: `python -m ffn.table1 IMAGES --dataset natural` (see README).",
 }
 
 CSS = """

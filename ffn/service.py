@@ -225,16 +225,34 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
+def what_to_notice(mapping: mappings.Mapping, size: int) -> str:
+    """One sentence on what to look for in a mapping's result at size×size px (the page's plan, the class demo)."""
+    good = mappings.suggested_sigma(size)
+    if mapping.kind == "none":
+        return "blurry: fine detail never comes, however long it trains (spectral bias)."
+    if mapping.kind == "basic":
+        return "a little sharper than no mapping, still smooth: one frequency per axis is not enough."
+    if mapping.kind == "posenc":
+        return "sharp, often with faint ripples along the axes (its frequencies are axis-aligned)."
+    if mapping.scale > 3 * good:
+        return (f"the too-large σ, here on purpose: train PSNR climbs while test PSNR falls, and the picture turns "
+                f"to noise between the training pixels (σ around {good:.2g} suits {size} px).")
+    if mapping.scale < good / 4:
+        return "too small a σ: as blurry as no mapping, the frequencies it offers are all low."
+    return "the paper's answer: sharp detail that also holds between the training pixels (best test PSNR)."
+
+
 def plan(config: configs.Config, speed: Speed) -> str:
-    """Markdown: what a run of `config` will do, how long it should take here, and what to expect."""
+    """Markdown: what a run of `config` will do, how long it should take here, and what to notice in each mapping."""
     seconds = speed.estimate(config)
     count = len(config.mappings)
     lines = [f"**{count} mapping{'s' * (count != 1)}** × {config.iters} steps at {config.size}×{config.size} px: "
              f"about **{duration(seconds)}** here ({cost.run_flops(config) / 1e12:.1f} TFLOP)."]
     if seconds > 300:
         lines.append("That is long for this machine: try fewer steps, a smaller image or fewer mappings.")
-    lines += [f"⚠️ {w}" for m in config.parsed if (w := mappings.overfit_warning(m, config.size))]
-    return "  \n".join(lines)
+    lines += [f"⚠️ {w}" for m in config.parsed if (w := mappings.overfit_warning(m, config.size)) and m.kind != "gauss"]
+    notes = [f"- **{m.spec}**: {what_to_notice(m, config.size)}" for m in config.parsed] if config.model == "relu" else []
+    return "  \n".join(lines) + ("\n\nWhat to notice:\n" + "\n".join(notes) if notes else "")
 
 
 # --- Files a visitor sent ---------------------------------------------------------------------------------------
