@@ -354,16 +354,17 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
         image = service.read_image(uploaded_path(image_path), config.size)
     except ValueError as e:
         raise _error(e) from None
-    last_yield, summary, note = 0.0, None, ""
+    last_yield, summary, note, rate = 0.0, None, "", None
     with _running(request), _stop_flag(request) as flag, contextlib.closing(train.run(image, config)) as run:
         for snap in run:
             summary = sweep.summarise_sweep(snap)
+            if snap.step > 0 and snap.train_seconds > 0:
+                rate = snap.step / snap.train_seconds
             if note := _stopped(flag, snap):
                 break
             if time.perf_counter() - last_yield >= 1 / UPDATES_PER_SECOND and not snap.done:
                 last_yield = time.perf_counter()
-                yield (f"σ sweep: step {snap.step} / {snap.iters}" + (" · compiling…" if snap.step == 0 else ""),
-                       plots.sweep_figure(summary), gr.skip())
+                yield "σ sweep: " + report.status_line(snap, rate), plots.sweep_figure(summary), gr.skip()
     best = summary["best_sigma"]
     verdict = f"best σ = **{best:g}** (test PSNR {max(v for v in summary['final_test_psnr'] if v is not None):.2f} dB)" \
         if best is not None else "every σ diverged: lower the learning rate"
@@ -371,12 +372,25 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
 
 
 def use_sigma(best, selected):
-    """Puts the sweep's best σ on the custom-σ slider and ticks "custom"."""
+    """Puts the sweep's best σ on the custom-σ slider and ticks "custom", and says so where the button is."""
     if best is None:
         raise gr.Error("Run a σ sweep first.", print_exception=False)
     chosen = list(selected or [])
     sigma_log10 = service.page_values(configs.CPU.replace(mappings=(f"gauss:{best:g}",)))["sigma_log10"]
-    return gr.update(value=sigma_log10), gr.update(value=chosen + ["custom"] * ("custom" not in chosen))
+    said = (f"✔ σ = {service.custom_sigma(sigma_log10):g} is now on the *Custom σ* slider at the top of the page, and "
+            "*Gaussian, custom σ* is ticked: press **Train** to compare it with the other mappings.")
+    return gr.update(value=sigma_log10), gr.update(value=chosen + ["custom"] * ("custom" not in chosen)), said
+
+
+def describe_sweep(*values) -> str:
+    """What a σ sweep with these settings will train and cost here, or why it cannot run."""
+    try:
+        config = service.make_sweep_config(*values, speed=SPEED)
+    except ValueError as e:
+        return f"⚠️ {e}"
+    sigmas = ", ".join(m.spec.split(":")[1] for m in config.parsed)
+    return (f"σ = {sigmas}: {len(config.mappings)} networks × {config.iters} steps at {config.size} px, about "
+            f"**{service.duration(SPEED.estimate(config))}** here.")
 
 
 # --- The page ---------------------------------------------------------------------------------------------------
@@ -546,6 +560,7 @@ def build() -> gr.Blocks:
                         with gr.Row():
                             sweep_button = gr.Button("Run σ sweep", variant="primary", elem_id="sweep-run")
                             use_button = gr.Button("Use the best σ", elem_id="use-sigma")
+                        sweep_plan = gr.Markdown(elem_id="sweep-plan")
                         sweep_status = gr.Markdown(elem_id="sweep-status")
                         sweep_plot = gr.Plot(show_label=False, elem_id="sweep-plot")
                     with gr.Tab("Paper's numbers", elem_id="tab-paper"):
@@ -611,7 +626,14 @@ def build() -> gr.Blocks:
             [sweep_status, sweep_plot, best_sigma], api_name="sweep", concurrency_limit=CONCURRENT_RUNS,
             concurrency_id="train", show_progress="minimal", show_progress_on=[sweep_status], preprocess=False,
             validator=_validator(sweep_run, service.make_sweep_config))
-        use_button.click(use_sigma, [best_sigma, selected], [sigma, selected], queue=False, api_visibility="private")
+        use_button.click(use_sigma, [best_sigma, selected], [sigma, selected, sweep_status], queue=False,
+                         api_visibility="private")
+        sweep_settings = [sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0]
+        for control in sweep_settings:
+            control.change(describe_sweep, sweep_settings, sweep_plan, queue=False, show_progress="hidden",
+                           api_visibility="private", preprocess=False)
+        blocks.load(describe_sweep, sweep_settings, sweep_plan, queue=False, show_progress="hidden",
+                    api_visibility="private", preprocess=False)
 
         halt.click(stop, None, None, queue=False, api_name="stop")
     blocks.queue(max_size=MAX_QUEUE, default_concurrency_limit=CONCURRENT_RUNS)

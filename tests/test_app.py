@@ -11,6 +11,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 import app
+from ffn import service
 
 CAT = str(app.ASSETS / "cat.png")
 # image, mappings, log10 σ, more specs, size, iters, lr, paper lr, depth, width, features, seed
@@ -201,7 +202,10 @@ def test_sigma_sweep_streams_and_offers_its_best_sigma():
     status, figure, best = updates[-1]
     sigmas = list(figure.data[0].x)
     assert len(sigmas) == 5 and best in sigmas and "best σ" in status
-    slider, choices = app.use_sigma(best, ["none"])
+    assert f"σ = 0.5, " in app.describe_sweep(0.5, 20, 5, 64, 50, 1e-2, 3, 32, 16, 0) and "about" in \
+        app.describe_sweep(0.5, 20, 5, 64, 50, 1e-2, 3, 32, 16, 0)
+    slider, choices, said = app.use_sigma(best, ["none"])
+    assert f"σ = {service.custom_sigma(slider['value']):g} is now on the *Custom σ* slider" in said
     assert 10 ** slider["value"] == pytest.approx(best, rel=0.03) and choices["value"] == ["none", "custom"]
     with pytest.raises(gr.Error, match="must be below"):
         next(app.sweep_run(CAT, 5, 1, 5, 64, 50, 1e-2, 3, 32, 16, 0))
