@@ -475,6 +475,7 @@ def build() -> gr.Blocks:
                     lr = gr.Dropdown(list(service.LEARNING_RATES), value=QUICK["lr"], label="Learning rate", allow_custom_value=True)
                     paper_lr = gr.Checkbox(value=QUICK["paper_lr"], label="Paper's lr for none/basic (1e-2)")
                 with gr.Row():
+                    demo_button = gr.Button("Class demo (under 30 s)", size="sm", elem_id="class-demo")
                     quick = gr.Button("CPU quick look", size="sm")
                     paper = gr.Button("Paper setting (512 px, 2000 steps)", size="sm")
                 plan = gr.Markdown(elem_id="plan")
@@ -598,7 +599,8 @@ def build() -> gr.Blocks:
             return [gr.update(value=values[name]) for name in ("selected", "sigma_log10", "extra", "size", "iters", "lr",
                                                                "paper_lr", "depth", "width", "features", "model", "w0")]
 
-        for button, config in ((quick, configs.CPU), (paper, configs.PAPER), (natural, configs.PAPER_PROTOCOL_NATURAL),
+        for button, config in ((demo_button, configs.CLASS), (quick, configs.CPU), (paper, configs.PAPER),
+                               (natural, configs.PAPER_PROTOCOL_NATURAL),
                                (text, configs.PAPER_PROTOCOL_TEXT)):
             button.click(functools.partial(preset, config), None, preset_outputs, queue=False, api_visibility="private")
 

@@ -18,7 +18,7 @@ def test_custom_sigma_and_posenc_follow_the_page():
     assert made.mappings == ("none@0.01", "basic@0.01", "gauss:10")
 
 
-@pytest.mark.parametrize("preset", [config.CPU, config.PAPER, config.PAPER_PROTOCOL_NATURAL,
+@pytest.mark.parametrize("preset", [config.CLASS, config.CPU, config.PAPER, config.PAPER_PROTOCOL_NATURAL,
                                     config.PAPER_PROTOCOL_TEXT, config.TINY.replace(size=64)])
 def test_presets_reach_the_page_and_come_back_unchanged(preset):
     """page_values is the inverse of make_config: a preset shown on the page trains exactly the preset."""
