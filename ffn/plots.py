@@ -676,3 +676,28 @@ for (const [id, fig] of [{plots_js}]) {{
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def ntk_band_spectrum_figure(edges, spectra: Mapping[str, np.ndarray], colors: Mapping[str, str] | None = None,
+                             height: int = 320) -> go.Figure:
+    """Each mapping's NTK spectrum on the frequency bands of `ffn.bands` (the paper's Figure 3 in 2D), log-log.
+
+    edges: (count+1,) band edges in cycles per image side; spectra: spec -> (count,) the mean λ_f / max λ of
+    each band (`ffn.ntk.band_spectrum`), NaN for a band with no frequency (a gap). A frequency at value v needs
+    about 1/v times the steps of the fastest mode: without a mapping the curve falls fast, a larger σ keeps
+    it flat further out.
+    """
+    edges = np.asarray(edges, np.float64)
+    centres = bands.band_centres(edges)
+    colors = _colors(list(spectra), colors)
+    traces = []
+    for spec, values in spectra.items():
+        trace = _line(spec, centres, np.asarray(values, np.float64), colors[spec],
+                      f"{_name(spec)} · %{{customdata[0]:.3g}}–%{{customdata[1]:.3g}} cycles per side · "
+                      "λ / λmax %{y:.3g}")
+        trace.update(mode="lines+markers", marker=dict(size=5, color=colors[spec]),
+                     customdata=np.stack([edges[:-1], edges[1:]], -1))
+        traces.append(trace)
+    layout = _layout("NTK spectrum per frequency band", _axis("frequency (cycles per image side)", type="log"),
+                     _axis("eigenvalue / largest", type="log", exponentformat="power"), height)
+    return go.Figure(data=traces, layout=layout)
