@@ -22,7 +22,7 @@ from typing import NamedTuple
 import gradio as gr
 import numpy as np
 
-from ffn import analysis, bands, checks, images, plots, report, service, sweep, train
+from ffn import analysis, bands, checks, data, images, paper, plots, report, service, sweep, table1, train
 from ffn import config as configs
 
 ROOT = pathlib.Path(__file__).resolve().parent
@@ -84,6 +84,19 @@ def check_image(image_path):
             service.read_image(uploaded_path(image_path), service.SIZES[0])
         except ValueError as e:
             raise _error(e) from None
+
+
+def trained_preview(image_path, size):
+    """What a run will train on: the image's centre square at the chosen resolution (nothing when it cannot be read;
+    the upload check says why)."""
+    if image_path is None:
+        return None, gr.update(label="What will be trained")
+    try:
+        size = data.check_size(size)
+        picture = images.to_uint8(service.read_image(uploaded_path(image_path), size))
+    except ValueError:
+        return None, gr.update(label="What will be trained")
+    return picture, gr.update(label=f"What will be trained: the centre square at {size}×{size} px")
 
 
 def _verdicts(params, check) -> list:
@@ -314,6 +327,16 @@ def show_views(result: Result | None, row):
             choices(), choices())
 
 
+def set_table_text() -> str:
+    """The newest table1.json under runs/ (what `python -m ffn.table1` writes there by default) beside the paper's."""
+    doc = table1.latest(ROOT / "runs")
+    if doc is None:
+        return ("No set table on this server yet. `python -m ffn.table1 --dataset natural` runs the paper's protocol "
+                "over the bundled natural images (`--size 128` for a CPU-sized version) and writes its mean ± std "
+                "beside the paper's; this view then shows it.")
+    return paper.table_markdown(doc)
+
+
 def row_figure(result: Result | None, row):
     if result is None:
         return None
@@ -463,6 +486,8 @@ def build() -> gr.Blocks:
                                    height=240, elem_id="image-input", format="png")
                 gr.Examples(examples=[[str(p)] for p in EXAMPLES], inputs=[image], label="Examples: click one",
                             examples_per_page=len(EXAMPLES))
+                preview = gr.Image(label="What will be trained", height=140, interactive=False, format="png",
+                                   elem_id="trained-preview", buttons=[])
                 selected = gr.CheckboxGroup(list(service.CHOICES), value=QUICK["selected"], label="Mappings to compare",
                                             elem_id="mappings")
                 sigma = gr.Slider(*service.SIGMA_LOG10, value=QUICK["sigma_log10"], step=0.05,
@@ -570,12 +595,15 @@ def build() -> gr.Blocks:
                             natural = gr.Button("Paper protocol: natural image", size="sm")
                             text = gr.Button("Paper protocol: text image", size="sm")
                         table = gr.Markdown(NO_RUN, elem_id="paper-table")
+                        gr.Markdown("#### Over a set of images: `python -m ffn.table1`")
+                        set_table = gr.Markdown(elem_id="set-table")
 
         with gr.Accordion("About this server: hardware, speed and limits", open=False):
             footer = gr.Markdown(elem_id="server-limits")
         blocks.load(lambda: service.limits_text(service.CAPS, SPEED, CONCURRENT_RUNS, MAX_QUEUE), None, footer,
                     queue=False, api_visibility="private")
 
+        blocks.load(set_table_text, None, set_table, queue=False, api_visibility="private")
         result = gr.State(None, time_to_live=3600)  # this visitor's finished run (see Result)
         history = gr.State(None, time_to_live=3600)  # this visitor's run so far, every snapshot (for the replay)
         settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed, model, w0]
@@ -590,6 +618,9 @@ def build() -> gr.Blocks:
         sigma.change(lambda s: gr.update(info=f"σ = {service.custom_sigma(s):g}"), sigma, sigma, queue=False,
                      show_progress="hidden", api_visibility="private")
         image.upload(check_image, image, None, queue=False, api_visibility="private")
+        for trigger in (image.change, size.change):
+            trigger(trained_preview, [image, size], [preview, preview], queue=False, show_progress="hidden",
+                    api_visibility="private", preprocess=False)
 
         # Presets are defined in ffn.config; the page shows them through service.page_values.
         preset_outputs = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0]

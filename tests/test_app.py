@@ -278,3 +278,15 @@ def test_on_a_space_the_app_listens_where_spaces_expect_and_makes_no_share_link(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_paper_view_shows_the_newest_set_table(tmp_path, monkeypatch):
+    from ffn import table1
+
+    monkeypatch.setattr(app, "ROOT", tmp_path)
+    assert "No set table on this server yet" in app.set_table_text()
+    config = table1.protocol("natural", size=32, iters=10, width=16, features=8)
+    per_image = {spec: [20.0 + i, 22.0 + i] for i, spec in enumerate(config.mappings)}
+    table1.write(tmp_path / "runs" / "table1-natural-32px", table1.document("natural", config, ["a", "b"], per_image))
+    text = app.set_table_text()
+    assert "21.00 ± 1.00" in text and "19.32 ± 2.48" in text and "Not the paper's setting" in text
