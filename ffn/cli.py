@@ -2,7 +2,8 @@
 
 Trains every mapping on one image, shows a progress bar, prints a table of final PSNRs and writes
 metrics.json, metrics.csv, a PNG per mapping, ground_truth.png, comparison.png, psnr.html, training.mp4,
-spectra.html (radial power spectra) and spectra.png (log spectra); with --sweep also sweep.json and sweep.html.
+spectra.html (radial power spectra) and spectra.png (log spectra); with --sweep also sweep.json and sweep.html;
+with --theory also ntk_SPEC.png (the infinite-width network's kernel regression) and its PSNRs in metrics.json.
 """
 
 import argparse
@@ -42,6 +43,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "write sweep.json and sweep.html")
     p.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default: runs/IMAGE-SIZEpx)")
     p.add_argument("--no-video", action="store_true", help="skip training.mp4")
+    p.add_argument("--theory", action="store_true",
+                   help="also write ntk_SPEC.png per mapping, what the infinite-width network converges to (NTK "
+                        "kernel regression), with its PSNRs in metrics.json (up to 128 px)")
     return p.parse_args(argv)
 
 
@@ -90,6 +94,8 @@ def main(argv=None) -> int:
           f"{last.step / last.train_seconds:.2f} steps/s ({len(config.mappings)} mappings per step)")
     paths = report.write_outputs(out, history, video_file=not args.no_video)
     paths.update(write_spectra(out, history))
+    if args.theory:
+        paths.update(write_theory(out, image, config))
     if args.sweep is not None:
         summary = sweep.summarise_sweep(last)
         paths.update(write_sweep(out, summary))
@@ -121,4 +127,31 @@ def write_sweep(out: pathlib.Path, summary: dict) -> dict[str, pathlib.Path]:
     paths = {"sweep.json": out / "sweep.json", "sweep.html": out / "sweep.html"}
     paths["sweep.json"].write_text(json.dumps(summary, indent=1, allow_nan=False))
     plots.sweep_figure(summary, height=480).write_html(paths["sweep.html"], include_plotlyjs=True)
+    return paths
+
+
+def write_theory(out: pathlib.Path, image, config) -> dict[str, pathlib.Path]:
+    """ntk_SPEC.png per mapping (`ffn.ntk.regression_image`) and its PSNRs as "ntk" in metrics.json's mappings;
+    above `ntk.MAX_REGRESSION_SIZE` a one-line note instead."""
+    from PIL import Image
+
+    from ffn import checks, ntk, report
+
+    try:
+        ntk.regression_size(config.size)
+    except checks.Invalid as e:
+        print(f"note: --theory skipped: {e}", file=sys.stderr)
+        return {}
+    metrics_path = out / "metrics.json"
+    document = json.loads(metrics_path.read_text())
+    paths = {}
+    for spec in config.mappings:
+        picture, train_psnr, test_psnr = ntk.regression_image(image, spec, config)
+        name = f"ntk_{report.filename(spec)}.png"
+        paths[name] = out / name
+        Image.fromarray(picture).save(paths[name])
+        finite = lambda v: round(v, 4) if math.isfinite(v) else None  # noqa: E731 (JSON has no inf)
+        document["mappings"][spec]["ntk"] = {"train_psnr": finite(train_psnr), "test_psnr": finite(test_psnr)}
+        print(f"NTK regression {spec}: train {train_psnr:.2f} dB, test {test_psnr:.2f} dB")
+    metrics_path.write_text(json.dumps(document, indent=1, allow_nan=False))
     return paths
