@@ -583,39 +583,36 @@ def lab1d_residual_figure(steps, freqs: Sequence[int], measured: Mapping[str, np
     relative to step 0, measured (solid) and predicted by the NTK (dashed), one colour per mapping, log scale.
 
     steps (T,); measured and predicted: spec -> (T, F); predicted None (Adam) draws the measured lines only.
+    The panels are laid out by hand (plotly.subplots costs seconds on first use, and this chart streams).
     """
-    from plotly.subplots import make_subplots
-
     colors = _colors(list(measured), colors)
-    n = max(1, len(freqs))
-    fig = make_subplots(rows=1, cols=n, shared_yaxes=True, horizontal_spacing=0.03,
-                        subplot_titles=[f"{f} cycles" for f in freqs])
+    n, gap = max(1, len(freqs)), 0.03
+    span = (1.0 - gap * (n - 1)) / n
+    domains = [[i * (span + gap), i * (span + gap) + span] for i in range(n)]
+    traces = []
     for spec, values in measured.items():
         values = np.asarray(values, np.float64)
         for i, f in enumerate(freqs):
-            fig.add_trace(go.Scatter(**_line(spec, steps, values[:, i], colors[spec],
-                                             f"{_name(spec)} · {f} cycles · step %{{x}} · %{{y:.3g}}"),
-                                     legendgroup=spec, showlegend=i == 0), row=1, col=i + 1)
+            axes = dict(xaxis=f"x{i + 1}" if i else "x", yaxis=f"y{i + 1}" if i else "y", legendgroup=spec)
+            traces.append(dict(_line(spec, steps, values[:, i], colors[spec],
+                                     f"{_name(spec)} · {f} cycles · step %{{x}} · %{{y:.3g}}"), showlegend=i == 0, **axes))
             if predicted is not None:
-                guess = np.asarray(predicted[spec], np.float64)[:, i]
-                fig.add_trace(go.Scatter(**_line(f"{spec} (NTK)", steps, np.maximum(guess, 1e-30), colors[spec],
-                                                 f"{_name(spec)} NTK · {f} cycles · step %{{x}} · %{{y:.3g}}",
-                                                 dash="dash"), legendgroup=spec, showlegend=False), row=1, col=i + 1)
+                guess = np.maximum(np.asarray(predicted[spec], np.float64)[:, i], 1e-30)
+                traces.append(dict(_line(f"{spec} (NTK)", steps, guess, colors[spec],
+                                         f"{_name(spec)} NTK · {f} cycles · step %{{x}} · %{{y:.3g}}", dash="dash"),
+                                   showlegend=False, **axes))
     note = _THEORY_NOTE if predicted is not None else "the network (no NTK prediction: Adam is not gradient descent)"
-    layout = _layout("Residual left at each frequency", _axis("step"),
-                     _axis("relative residual", type="log", exponentformat="power"), height,
-                     annotations=[*fig.layout.annotations,
-                                  dict(xref="paper", yref="paper", x=1, y=1.08, xanchor="right", yanchor="bottom",
-                                       showarrow=False, text=html.escape(note), font=dict(size=10, color=_MUTED))])
-    for i in range(2, n + 1):
-        layout[f"xaxis{i}"] = _axis("step", domain=fig.layout[f"xaxis{i}"].domain)
-        layout[f"yaxis{i}"] = dict(_axis(""), type="log", matches="y", showticklabels=False)
-    layout["xaxis"]["domain"] = fig.layout.xaxis.domain
+    titles = [dict(xref="paper", yref="paper", x=sum(d) / 2, y=1.0, xanchor="center", yanchor="bottom", showarrow=False,
+                   text=f"{f} cycles", font=dict(size=11, color=_MUTED)) for f, d in zip(freqs, domains)]
+    titles.append(dict(xref="paper", yref="paper", x=1, y=1.08, xanchor="right", yanchor="bottom", showarrow=False,
+                       text=html.escape(note, quote=False), font=dict(size=10, color=_MUTED)))
+    layout = _layout("Residual left at each frequency", _axis("step", domain=domains[0]),
+                     _axis("relative residual", type="log", exponentformat="power"), height, annotations=titles)
+    for i in range(1, n):
+        layout[f"xaxis{i + 1}"] = _axis("step", domain=domains[i], anchor=f"y{i + 1}")
+        layout[f"yaxis{i + 1}"] = _axis("", type="log", matches="y", showticklabels=False, anchor=f"x{i + 1}")
     layout["margin"] = dict(l=52, r=12, t=56, b=8)
-    for a in layout["annotations"][: len(freqs)]:
-        a.update(font=dict(size=11, color=_MUTED))
-    fig.update_layout(layout)
-    return fig
+    return go.Figure(data=traces, layout=layout)
 
 
 def lab1d_spectrum_figure(freqs, spectra: Mapping[str, np.ndarray], colors: Mapping[str, str] | None = None,
