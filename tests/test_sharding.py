@@ -35,10 +35,7 @@ print(json.dumps({"devices": len(jax.devices()),
 """
 
 
-def test_four_devices_give_the_numbers_of_one(tmp_path):
-    c = np.linspace(0, 1, 16, endpoint=False)
-    x, y = np.meshgrid(c, c)
-    image = np.stack([0.5 + 0.4 * np.sin(2 * np.pi * x), 0.5 + 0.4 * np.cos(4 * np.pi * y), x * y], -1).astype(np.float32)
+def test_four_devices_give_the_numbers_of_one(tmp_path, image):
     path = tmp_path / "image.npy"
     np.save(path, image)
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
