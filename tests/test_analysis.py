@@ -1,31 +1,25 @@
-"""The analysis views' maths against slow references, the σ sweep, SIREN, the paper presets and `--sweep`."""
+"""The analysis views' maths against slow references, the σ sweep and SIREN.
+
+The config and the paper's presets are specified in test_config.py, `--sweep` in test_cli.py."""
 
 import json
 import math
+import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from PIL import Image
 
-from ffn import analysis, cli, mappings, paper, plots, sweep, train
-from ffn.config import PAPER, PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, TINY
-from ffn.model import MLP, Siren, make_model
+from ffn import analysis, mappings, plots, sweep, train
+from ffn.config import TINY
+from ffn.model import MLP, Siren
 from ffn.plots import mapping_colors
 
 SPECS = ("none", "posenc:3", "gauss:2", "gauss:20")  # two encoding widths: two compiled groups
 # TINY at another width: the trainer keeps compiled programs for the whole process, and test_train expects
 # to be the first to compile TINY's own shapes.
 BASE = TINY.replace(width=24)
-
-
-@pytest.fixture(scope="module")
-def image():
-    """A smooth 16×16 colour image with some detail (as in test_train)."""
-    c = np.linspace(0, 1, 16, endpoint=False)
-    x, y = np.meshgrid(c, c)
-    return np.stack([0.5 + 0.4 * np.sin(2 * np.pi * x), 0.5 + 0.4 * np.cos(4 * np.pi * y), x * y], -1).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -236,11 +230,16 @@ def test_sweep_config_is_log_spaced_rounded_and_unique():
     sigmas = sweep.sweep_sigmas(1, 1.01, 10)  # 3 significant digits leave two values
     assert sigmas == (1.0, 1.01)
     assert sweep.sweep_sigmas(0.5, 2, 3) == (0.5, 1.0, 2.0)
-    for args, words in (((0, 1, 3), "positive"), ((2, 1, 3), "below"), ((1, 2, 1), "number of scales"),
-                        ((1, 2, 25), "number of scales"), ((1, 2, 2.5), "number of scales"),
-                        ((math.nan, 2, 3), "positive"), ((1, math.inf, 3), "positive"), ((1, 1e5, 3), "at most"),
-                        ((1, 1.001, 5), "only one scale")):
-        with pytest.raises(ValueError, match=words):
+    for args, words in (((0, 1, 3), "sigma_min must be above 0 (got 0)."),
+                        ((2, 1, 3), "The sweep's sigma_min must be below its sigma_max (got 2 and 1)."),
+                        ((1, 2, 1), "n (how many σ) must be at least 2 (got 1)."),
+                        ((1, 2, 25), "n (how many σ) must be at most 24 (got 25)."),
+                        ((1, 2, 2.5), "n (how many σ) must be a whole number (got 2.5)."),
+                        ((math.nan, 2, 3), "sigma_min must be a finite number (got nan)."),
+                        ((1, math.inf, 3), "sigma_max must be a finite number (got inf)."),
+                        ((1, 1e5, 3), "sigma_max must be at most 10000 (got 100000.0)."),
+                        ((1, 1.001, 5), "gives only one scale")):
+        with pytest.raises(ValueError, match=re.escape(words)):
             sweep.sweep_config(BASE, *args)
 
 
@@ -259,10 +258,10 @@ def test_a_sweep_trained_together_equals_each_sigma_alone(image):
 
 
 def test_summarise_sweep_is_nan_safe_and_json_ready():
-    snap = train.Snapshot(5, 5, 1.0, 0.5, {"gauss:10": 30.0, "gauss:1": 20.0, "none": 15.0, "gauss:100": math.nan},
+    snap = train.Snapshot(5, 10, 1.0, 0.5, {"gauss:10": 30.0, "gauss:1": 20.0, "none": 15.0, "gauss:100": math.nan},
                           {"gauss:10": 22.0, "gauss:1": 19.0, "none": 25.0, "gauss:100": math.nan}, {})
     summary = sweep.summarise_sweep(snap)
-    assert summary == {"sigmas": [1.0, 10.0, 100.0], "final_train_psnr": [20.0, 30.0, None],
+    assert summary == {"step": 5, "iters": 10, "sigmas": [1.0, 10.0, 100.0], "final_train_psnr": [20.0, 30.0, None],
                        "final_test_psnr": [19.0, 22.0, None], "best_sigma": 10.0}  # `none` is not part of it
     json.dumps(summary, allow_nan=False)
     nan = {"gauss:1": math.nan, "gauss:2": math.nan}
@@ -298,40 +297,12 @@ def test_siren_output_is_clipped_but_its_gradient_is_not():
     assert np.all(np.asarray(grad["params"]["Dense_1"]["bias"]) > 0)  # still pushed back towards the target
 
 
-def test_config_selects_and_checks_the_model():
-    assert isinstance(make_model(TINY), MLP) and TINY.model == "relu" and TINY.w0 == 30.0
-    siren = make_model(BASE.replace(model=" SIREN ", w0=20))
-    assert isinstance(siren, Siren) and (siren.depth, siren.width, siren.w0) == (BASE.depth, BASE.width, 20.0)
-    assert BASE.replace(model="siren").to_dict()["model"] == "siren"
-    for changes, words in (({"model": "tanh"}, "model must be"), ({"model": None}, "model must be"),
-                           ({"w0": 0.5}, "w0"), ({"w0": 101}, "w0"), ({"w0": math.nan}, "w0"), ({"w0": "30"}, "w0")):
-        with pytest.raises(ValueError, match=words):
-            BASE.replace(**changes)
-
-
 def test_siren_learns_a_tiny_image_faster_than_the_relu_network(image):
     config = BASE.replace(mappings=("none",), iters=60, every=60)
     relu = train.train(image, config)
     siren = train.train(image, config.replace(model="siren"))
     assert siren.train_psnr["none"] > relu.train_psnr["none"] + 10
     assert siren.test_psnr["none"] > relu.test_psnr["none"] + 3
-
-
-# ------------------------------------------------------------------------------------------ paper numbers
-
-
-def test_paper_numbers_and_presets():
-    assert paper.TABLE1_PSNR["natural"]["gauss"] == 25.57 and paper.TABLE1_PSNR["text"]["posenc"] == 27.57
-    assert all(set(t) == set(mappings.KINDS) for t in paper.TABLE1_PSNR.values())
-    ref = paper.paper_reference(("none@0.01", "gauss:10", "gauss:1"), "text")
-    assert ref == {"none@0.01": 18.40, "gauss:10": 30.47}  # one line per kind, keyed by our spec for its colour
-    with pytest.raises(ValueError, match="dataset"):
-        paper.paper_reference(("none",), "faces")
-    assert PAPER_PROTOCOL_NATURAL.mappings == ("none@0.01", "basic@0.01", "posenc:6", "gauss:10")
-    assert PAPER_PROTOCOL_TEXT.mappings == ("none", "basic", "posenc:5", "gauss:14")
-    for preset in (PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT):
-        assert (preset.size, preset.iters, preset.lr, preset.features) == (512, 2000, 1e-3, 256)
-        assert preset.replace(mappings=PAPER.mappings) == PAPER
 
 
 # -------------------------------------------------------------------------------------------------- views
@@ -368,44 +339,3 @@ def test_views_build_fast_figures_with_the_runs_colours(run, image):
     sweep_fig = figs["sweep"]
     assert sweep_fig.layout.xaxis.type == "log"
     assert sweep_fig.data[-1].name == "best σ = 3" and list(sweep_fig.data[-1].x) == [3]
-
-
-# ---------------------------------------------------------------------------------------------------- CLI
-
-
-@pytest.fixture(scope="module")
-def picture(tmp_path_factory, image):
-    path = tmp_path_factory.mktemp("in") / "tiny.png"
-    Image.fromarray((image * 255).round().astype(np.uint8)).save(path)
-    return path
-
-
-def test_cli_sweep_writes_its_summary_and_spectra(picture, tmp_path, capsys):
-    out = tmp_path / "run"
-    args = [str(picture), "--size", "16", "--iters", "4", "--every", "2", "--width", "16", "--features", "8",
-            "--sweep", "1", "8", "3", "--no-video", "--out", str(out)]
-    assert cli.main(args) == 0
-    summary = json.loads((out / "sweep.json").read_text())
-    assert set(summary) == {"sigmas", "final_train_psnr", "final_test_psnr", "best_sigma"}
-    assert summary["sigmas"] == [1.0, 2.83, 8.0]
-    assert len(summary["final_train_psnr"]) == len(summary["final_test_psnr"]) == 3
-    assert summary["best_sigma"] in summary["sigmas"]
-    for name in ("sweep.html", "spectra.html"):
-        text = (out / name).read_text(encoding="utf-8")
-        assert len(text) > 1_000_000 and "<script src=" not in text  # plotly.js inlined
-    assert Image.open(out / "spectra.png").size[0] > 0
-    assert (out / "gauss_2.83.png").exists()
-    assert "best σ" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("sweep_args,words", [
-    (["0", "8", "3"], "positive"), (["8", "1", "3"], "below"), (["1", "8", "1"], "number of scales"),
-    (["1", "8", "25"], "number of scales"), (["1", "8", "2.5"], "number of scales"), (["nan", "8", "3"], "positive"),
-])
-def test_cli_refuses_a_bad_sweep_in_one_line(picture, tmp_path, capsys, sweep_args, words):
-    assert cli.main([str(picture), "--size", "16", "--sweep", *sweep_args, "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert words in err and err.count("\n") == 1 and err.startswith("python -m ffn: error:")
-    with pytest.raises(SystemExit) as exit_:
-        cli.parse_args([str(picture), "--sweep", "1", "2"])  # too few numbers: argparse's one-line error
-    assert exit_.value.code == 2

@@ -1,0 +1,59 @@
+"""`python -m ffn`: the command line runs the trainer and writes what it ran, and refuses a bad value in one line."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ffn import cli, data, report, sweep, train
+from ffn.config import PAPER
+from ffn.images import to_uint8
+
+
+@pytest.fixture(scope="module")
+def picture(tmp_path_factory, image):
+    path = tmp_path_factory.mktemp("in") / "tiny.png"
+    Image.fromarray((image * 255).round().astype(np.uint8)).save(path)
+    return path
+
+
+def test_cli_sweep_writes_its_summary_and_spectra(picture, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = [str(picture), "--size", "16", "--iters", "4", "--every", "2", "--width", "16", "--features", "8",
+            "--sweep", "1", "8", "3", "--no-video", "--out", str(out)]
+    assert cli.main(args) == 0
+    summary = json.loads((out / "sweep.json").read_text())
+    assert set(summary) == {"step", "iters", "sigmas", "final_train_psnr", "final_test_psnr", "best_sigma"}
+    assert summary["step"] == summary["iters"] == 4
+    assert summary["sigmas"] == [1.0, 2.83, 8.0]
+    assert len(summary["final_train_psnr"]) == len(summary["final_test_psnr"]) == 3
+    # The same sweep run here, without the command line: the numbers written are exactly its numbers.
+    config = sweep.sweep_config(PAPER.replace(size=16, iters=4, every=2, width=16, features=8), 1, 8, 3)
+    loaded = data.load_image(picture, 16)
+    alone = train.train(loaded, config)
+    assert summary == sweep.summarise_sweep(alone)
+    for name in ("sweep.html", "spectra.html"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert len(text) > 1_000_000 and "<script src=" not in text  # plotly.js inlined
+    spectra = report.spectra_grid(alone.images, to_uint8(loaded), "log |FFT| · tiny · step 4")
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "spectra.png")), spectra)
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "gauss_2.83.png")), alone.images["gauss:2.83"])
+    assert f"best σ {summary['best_sigma']:g}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("sweep_args,words", [
+    (["0", "8", "3"], "sigma_min must be above 0 (got 0)."),
+    (["8", "1", "3"], "The sweep's sigma_min must be below its sigma_max (got 8 and 1)."),
+    (["1", "8", "1"], "n (how many σ) must be at least 2 (got 1)."),
+    (["1", "8", "25"], "n (how many σ) must be at most 24 (got 25)."),
+    (["1", "8", "2.5"], "n (how many σ) must be a whole number (got 2.5)."),
+    (["nan", "8", "3"], "sigma_min must be a finite number (got nan)."),
+])
+def test_cli_refuses_a_bad_sweep_in_one_line(picture, tmp_path, capsys, sweep_args, words):
+    assert cli.main([str(picture), "--size", "16", "--sweep", *sweep_args, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"python -m ffn: error: {words}\n"  # the sentence of ffn.checks, on one line
+    with pytest.raises(SystemExit) as exit_:
+        cli.parse_args([str(picture), "--sweep", "1", "2"])  # too few numbers: argparse's one-line error
+    assert exit_.value.code == 2
