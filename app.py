@@ -271,15 +271,28 @@ def replay(history: report.History | None, step):
     """The gallery at any step of this visitor's run (its snapshots are kept), and the test curves marked there."""
     if history is None or not history.steps:
         return gr.skip(), gr.skip(), "Train first: the replay shows the snapshots of your run."
-    at, items = history.replay(int(step))
+    try:
+        step = checks.whole(step, "step", 0, history.config.iters)
+    except ValueError as e:
+        raise _error(e) from None
+    at, items = history.replay(step)
     return items, history.test_figure_at(at), f"Step **{at}** of {history.config.iters}: the networks as they were then."
 
 
 def replay_range(history: report.History | None):
-    """The replay slider spans the snapshots taken so far."""
+    """The replay slider spans the snapshots of the run."""
     if history is None or not history.steps:
         return gr.skip()
     return gr.update(maximum=max(history.steps[-1], 1), step=history.config.every)
+
+
+def starting(iters):
+    """At a Train click: the views say they show the last run until this one ends; the replay spans its steps."""
+    note = "A new run is starting: until it ends, the views below still show your previous run."
+    try:
+        return note, gr.update(maximum=checks.whole(iters, "iters", 1, service.CAPS.iters), value=0)
+    except ValueError:  # the run itself will say what is wrong
+        return note, gr.skip()
 
 
 def _runs_dir() -> pathlib.Path:
@@ -493,9 +506,9 @@ def build() -> gr.Blocks:
                 sigma = gr.Slider(*service.SIGMA_LOG10, value=QUICK["sigma_log10"], step=0.05,
                                   label="Custom σ (log₁₀ scale)", elem_id="sigma",
                                   info=f"σ = {service.custom_sigma(QUICK['sigma_log10']):g}")
-                with gr.Row():
-                    size = gr.Dropdown(list(service.SIZES), value=QUICK["size"], label="Resolution (px)", elem_id="size")
-                    iters = gr.Slider(25, service.CAPS.iters, value=QUICK["iters"], step=25, label="Iterations", elem_id="iters")
+                # Iterations on a row of its own: beside the resolution its slider had no room to show "5000".
+                iters = gr.Slider(25, service.CAPS.iters, value=QUICK["iters"], step=25, label="Iterations", elem_id="iters")
+                size = gr.Dropdown(list(service.SIZES), value=QUICK["size"], label="Resolution (px)", elem_id="size")
                 with gr.Row():
                     lr = gr.Dropdown(list(service.LEARNING_RATES), value=QUICK["lr"], label="Learning rate", allow_custom_value=True)
                     paper_lr = gr.Checkbox(value=QUICK["paper_lr"], label="Paper's lr for none/basic (1e-2)")
@@ -635,18 +648,19 @@ def build() -> gr.Blocks:
                                (text, configs.PAPER_PROTOCOL_TEXT)):
             button.click(functools.partial(preset, config), None, preset_outputs, queue=False, api_visibility="private")
 
-        start.click(
+        train_event = start.click(
             train_run, [image] + settings, [state, recon, train_plot, test_plot, band_plot, files, result, history],
             api_name="train",
             concurrency_limit=CONCURRENT_RUNS, concurrency_id="train", show_progress="minimal", show_progress_on=[state],
             preprocess=False, validator=_validator(train_run, service.make_config), api_description=service.api_description(),
         ).then(show_views, [result, row], [views_note, spectra_img, radial_plot, row_plot, error_img, kernel_plot, table,
                                             row, zoom_spec, kernel_spec], api_visibility="private")
-        start.click(lambda: "A new run is starting: until it ends, the views below still show your previous run.",
-                    None, views_note, queue=False, api_visibility="private")
-        history.change(replay_range, history, replay_step, queue=False, api_visibility="private")
+        start.click(starting, iters, [views_note, replay_step], queue=False, api_visibility="private", preprocess=False)
+        # A State's change event does not fire when the same History object grows, so the replay's range is set
+        # from the steps asked for at the click, and to the steps done when the run ends (a Stop ends it early).
+        train_event.then(replay_range, history, replay_step, queue=False, api_visibility="private")
         replay_step.change(replay, [history, replay_step], [replay_gallery, replay_plot, replay_note], queue=False,
-                           show_progress="hidden", api_visibility="private")
+                           show_progress="hidden", api_visibility="private", preprocess=False)
         # .change, not .release: typing a row or stepping with the arrow keys must redraw too.
         row.change(row_figure, [result, row], row_plot, queue=False, show_progress="hidden", api_visibility="private")
         zoom_button.click(zoom_view, [result, zoom_spec, zoom_factor], zoom_img, concurrency_id="train",

@@ -21,6 +21,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", type=pathlib.Path, default=ROOT / "assets" / "readme")
     p.add_argument("--sweep", action="store_true", help="also run the σ sweep (about a minute more)")
+    p.add_argument("--class-demo", action="store_true", help="train the class demo preset instead of the defaults")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with socket.socket() as s:
@@ -36,12 +37,24 @@ def main():
         page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
         page.locator(".gallery-item, [data-testid='examples'] button, table.gr-examples button").first.click()
         page.locator("#image-input img").first.wait_for(timeout=15_000)
+        if args.class_demo:
+            page.locator("#class-demo").click()
+            page.wait_for_timeout(1000)
+        page.screenshot(path=str(args.out / "before.png"), full_page=True)
         t0 = time.time()
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("Done.").wait_for(timeout=300_000)
         print(f"default run: {time.time() - t0:.1f} s from the click", flush=True)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(args.out / "app.png"), full_page=True)
+        page.locator("#band-plot").screenshot(path=str(args.out / "bands.png"))
+        page.get_by_text("Replay the run").click()
+        replay = page.locator("#replay-step input[type=number]")
+        replay.fill("100")
+        replay.press("Enter")
+        page.wait_for_timeout(2000)
+        page.locator("#replay").screenshot(path=str(args.out / "replay.png"))
+        print("saved bands, replay", flush=True)
 
         def shoot(tab, name, selector="#views", before=None, wait=None):
             page.get_by_role("tab", name=tab, exact=True).click()
