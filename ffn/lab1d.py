@@ -76,13 +76,12 @@ GUIDE = """\
 - Without a mapping the 2-cycle sine is learned within a few hundred steps while the 24-cycle one has hardly
   moved after thousands: the network's kernel (the eigenvalue chart) falls off steeply with frequency, and a
   component of the residual shrinks by (1 - η λ_f / M) per step.
-- With `gauss:10` the spectrum is much flatter up to about σ·2 cycles, so all three sines go in a few hundred
-  steps.
+- With `gauss:10` the spectrum is much flatter, so all three sines go within a few hundred steps.
 - Solid lines are what the network did, dashed lines what its infinite-width tangent kernel predicts from the
   same starting residual. They agree while the network is wide and the step is plain gradient descent;
   switch to Adam and the prediction is withdrawn, because Adam rescales each parameter's step.
-- Along the power-law family a larger p tilts the spectrum towards low frequencies: smooth, slow fits; p = 0
-  learns every frequency alike and fits the noise between training points, so the test loss rises.
+- Along the power-law family a larger p tilts the spectrum towards low frequencies (smoother, slower fits);
+  p = 0 learns every frequency alike. Compare the train and held-out losses along the family.
 """
 
 
