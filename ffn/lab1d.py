@@ -73,8 +73,8 @@ GUIDE = """\
 `power:inf`.
 
 **What to notice.**
-- Without a mapping the 2-cycle sine is learned within a few hundred steps while the 24-cycle one has hardly
-  moved after thousands: the network's kernel (the eigenvalue chart) falls off steeply with frequency, and a
+- Without a mapping most of the 2-cycle sine is learned in the first few hundred steps while the 24-cycle one
+  has hardly moved after a thousand: the network's kernel (the eigenvalue chart) falls off steeply with frequency, and a
   component of the residual shrinks by (1 - η λ_f / M) per step.
 - With `gauss:10` the spectrum is much flatter, so all three sines go within a few hundred steps.
 - Solid lines are what the network did, dashed lines what its infinite-width tangent kernel predicts from the
