@@ -42,7 +42,8 @@ QUICK = service.page_values(configs.CPU)  # the page's defaults: the CPU quick l
 
 
 def image_input(**kwargs) -> gr.Image:
-    """An image box (upload, drag and drop, paste) that hands the handler the uploaded file unopened.
+    """An image box (upload, drag and drop, paste) that hands handlers the uploaded file unopened, with a note
+    under it that says at once when a file is no usable image (`check_image`).
 
     gr.Image decodes uploads with PIL before any handler runs, so a broken file would fail inside Gradio
     with a generic error; here `ffn.data` decodes it and says what is wrong. (Overridden on the instance:
@@ -50,6 +51,9 @@ def image_input(**kwargs) -> gr.Image:
     """
     box = gr.Image(type="filepath", **kwargs)
     box.preprocess = lambda payload: None if payload is None else payload.path
+    note = gr.Markdown(elem_id=f"{kwargs.get('elem_id', 'image')}-note")
+    # On change, not upload: an example picked after a refused file clears the note too.
+    box.change(check_image, box, [box, note], queue=False, show_progress="hidden", api_visibility="private")
     return box
 
 
@@ -78,12 +82,19 @@ _EXAMPLE_FILES = {os.path.realpath(p) for p in EXAMPLES}
 
 
 def check_image(image_path):
-    """Says at once, on upload, when a file is no usable image (Train would refuse it too)."""
-    if image_path is not None:
-        try:
-            service.read_image(uploaded_path(image_path), service.SIZES[0])
-        except ValueError as e:
-            raise _error(e) from None
+    """(box, note) for a new image: a file that is no usable image leaves the box (the browser could only draw
+    a broken picture of it) and the note gives ffn.data's sentence; a usable one clears the note.
+
+    An answer, not a gr.Error: Gradio 6.31 shows nothing for the error of a queue=False event (the page gets an
+    HTTP 500 and drops its message), so the sentence came only after Train.
+    """
+    if image_path is None:  # cleared, by the visitor or by this check
+        return gr.skip(), gr.skip()
+    try:
+        service.read_image(uploaded_path(image_path), service.SIZES[0])
+    except ValueError as e:
+        return None, f"⚠️ That file was not used: {e} Choose another file or an example."
+    return gr.skip(), ""
 
 
 def trained_preview(image_path, size):
