@@ -22,7 +22,7 @@ from typing import NamedTuple
 import gradio as gr
 import numpy as np
 
-from ffn import analysis, bands, checks, data, images, paper, plots, report, service, sweep, table1, train
+from ffn import analysis, bands, checks, data, images, lab1d, paper, plots, report, service, sweep, table1, train
 from ffn import config as configs
 
 ROOT = pathlib.Path(__file__).resolve().parent
@@ -418,6 +418,33 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
     yield f"σ sweep done at step {snap.step}: {verdict}" + (f"  \n{note}" if note else ""), plots.sweep_figure(summary), best
 
 
+def lab_run(target, freqs, amps, alpha, specs, steps, optimizer, width, request: gr.Request = None):
+    """The 1D lab: trains wide networks on a 1D signal and streams (status, fit, loss, residuals, spectrum), each
+    frequency's residual measured beside what the network's NTK predicts."""
+    try:
+        config = service.make_lab_config(target, freqs, amps, alpha, specs, steps, optimizer, width)
+    except ValueError as e:
+        raise _error(e) from None
+    last_yield, snap, note, rate = 0.0, None, "", None
+    with _running(request), _stop_flag(request) as flag, contextlib.closing(lab1d.run(config)) as run:
+        for snap in run:
+            if snap.step > 0 and snap.train_seconds > 0:
+                rate = snap.step / snap.train_seconds
+            if note := _stopped(flag, snap):
+                break
+            if not snap.done and time.perf_counter() - last_yield >= 1 / UPDATES_PER_SECOND:
+                last_yield = time.perf_counter()
+                yield (_lab_status(snap, rate), *lab1d.figures(snap).values())
+    yield (_lab_status(snap, rate, note or "Done."), *lab1d.figures(snap).values())
+
+
+def _lab_status(snap, rate, note: str = "") -> str:
+    speed = f" · {rate:.0f} steps/s" if rate else (" · compiling…" if snap.step == 0 else "")
+    theory = ("dashed: the NTK's prediction, step η = " f"{snap.eta:.3g}" if snap.theory_applies else
+              "Adam rescales each parameter's step, so the NTK predicts nothing here")
+    return f"**step {snap.step} / {snap.steps}**{speed} · {theory}" + (f"  \n{note}" if note else "")
+
+
 def use_sigma(best, selected):
     """Puts the sweep's best σ on the custom-σ slider and ticks "custom", and says so where the button is."""
     if best is None:
@@ -621,6 +648,41 @@ def build() -> gr.Blocks:
                         table = gr.Markdown(NO_RUN, elem_id="paper-table")
                         gr.Markdown("#### Over a set of images: `python -m ffn.table1`")
                         set_table = gr.Markdown(elem_id="set-table")
+
+        gr.Markdown("## The 1D lab: what is learned when, and what the theory predicts")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=320):
+                gr.Markdown(lab1d.GUIDE)
+                lab_target = gr.Radio(list(service.LAB_TARGETS), value="sines", label="Target on [0, 1), 256 points",
+                                      elem_id="lab-target")
+                with gr.Row():
+                    lab_freqs = gr.Textbox(value="2 8 24", label="Frequencies (cycles)", elem_id="lab-freqs",
+                                           info="the sines, and the components whose residual is followed")
+                    lab_amps = gr.Textbox(value="", label="Amplitudes", placeholder="1 each",
+                                          info="one per frequency, or none")
+                lab_alpha = gr.Slider(0, 4, value=1.0, step=0.25, label="α of the 1/f^α signal")
+                lab_specs = gr.Textbox(value="none gauss:10 power:1", label="Mappings", elem_id="lab-specs",
+                                       info="none, basic, posenc:S, gauss:σ, power:p (b_j = j, a_j = j^-p)")
+                with gr.Row():
+                    lab_steps = gr.Slider(100, service.LAB_STEPS, value=1000, step=100, label="Steps")
+                    lab_width = gr.Dropdown(list(service.LAB_WIDTHS), value=256, label="Width")
+                lab_optimizer = gr.Radio([("Gradient descent (the theory's)", "gd"), ("Adam", "adam")], value="gd",
+                                         label="Optimizer")
+                with gr.Row():
+                    lab_start = gr.Button("Run the 1D lab", variant="primary", elem_id="lab-run")
+                    lab_halt = gr.Button("Stop", variant="stop")
+            with gr.Column(scale=5):
+                lab_status = gr.Markdown("Press **Run the 1D lab**.", elem_id="lab-status")
+                with gr.Row():
+                    lab_fit = gr.Plot(show_label=False, elem_id="lab-fit")
+                    lab_loss = gr.Plot(show_label=False, elem_id="lab-loss")
+                lab_residuals = gr.Plot(show_label=False, elem_id="lab-residuals")
+                lab_spectrum = gr.Plot(show_label=False, elem_id="lab-spectrum")
+        lab_start.click(lab_run, [lab_target, lab_freqs, lab_amps, lab_alpha, lab_specs, lab_steps, lab_optimizer,
+                                  lab_width], [lab_status, lab_fit, lab_loss, lab_residuals, lab_spectrum],
+                        api_name="lab1d", concurrency_limit=CONCURRENT_RUNS, concurrency_id="train",
+                        show_progress="minimal", show_progress_on=[lab_status], preprocess=False)
+        lab_halt.click(stop, None, None, queue=False, api_visibility="private")
 
         with gr.Accordion("About this server: hardware, speed and limits", open=False):
             footer = gr.Markdown(elem_id="server-limits")

@@ -358,3 +358,35 @@ def api_description() -> str:
         f"features: {names['features'][1]} to {CAPS.features} (even with posenc); seed: 0 to {names['seed'][2]}; "
         f"model: {' or '.join(configs.MODELS)}; w0 (SIREN's ω0): {configs.W0_LIMITS[0]:g} to {configs.W0_LIMITS[1]:g}. "
         f"At most {configs.MAX_MAPPINGS} mappings; a run must fit this server's memory and time caps.")
+
+
+# --- The 1D lab, as the page asks for it --------------------------------------------------------------------------
+
+LAB_TARGETS = (("Sines at chosen frequencies", "sines"), ("Random 1/f^α signal (the paper's)", "powerlaw"),
+               ("Square wave", "square"))
+LAB_STEPS = 10_000  # this server's cap on a lab run's steps (the command line has none)
+LAB_WIDTHS = (64, 128, 256, 512, 1024)
+
+
+def _words(text, name: str, param: str) -> list:
+    """A box of numbers separated by spaces or commas, each read as a number where it reads as one."""
+    if text is None:
+        return []
+    if not isinstance(text, str) or len(text) > 200:
+        raise checks.Invalid(f"{name} must be text such as '2 8 24' (got {checks.shown(text)}).", param)
+    return [checks.text_number(w) for w in text.replace(",", " ").split()]
+
+
+def make_lab_config(target="sines", freqs="2 8 24", amps="", alpha=1.0, specs="none gauss:10 power:1",
+                    steps=1000, optimizer="gd", width=256):
+    """A checked `lab1d.LabConfig` from the page's 1D-lab values as sent, within this server's caps."""
+    from ffn import lab1d  # the lab's JAX programs are built only when the lab is used
+
+    if isinstance(specs, str) and len(specs) > MAX_EXTRA:
+        raise checks.Invalid(f"mappings must be text of at most {MAX_EXTRA} characters.", "specs")
+    config = lab1d.LabConfig(
+        mappings=specs, points=256, steps=checks.whole(steps, "steps", 1, LAB_STEPS), optimizer=optimizer,
+        width=checks.whole(width, "width", 16, max(LAB_WIDTHS)),
+        target=lab1d.Target(kind=target, freqs=tuple(_words(freqs, "freqs", "freqs")),
+                            amps=tuple(_words(amps, "amps", "amps")), alpha=alpha))
+    return config

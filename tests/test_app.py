@@ -290,3 +290,16 @@ def test_the_paper_view_shows_the_newest_set_table(tmp_path, monkeypatch):
     table1.write(tmp_path / "runs" / "table1-natural-32px", table1.document("natural", config, ["a", "b"], per_image))
     text = app.set_table_text()
     assert "21.00 ± 1.00" in text and "19.32 ± 2.48" in text and "Not the paper's setting" in text
+
+
+def test_the_1d_lab_streams_measured_and_predicted_residuals():
+    updates = list(app.lab_run("sines", "2 8", "", 1.0, "none gauss:10", 100, "gd", 64))
+    status, fit, loss, residuals, spectrum = updates[-1]
+    assert "step 100 / 100" in status and "Done" in status and "NTK's prediction" in status
+    assert {"none", "gauss:10"} <= {t.name for t in fit.data}
+    names = [t.name for t in residuals.data]
+    assert len(names) >= 4 and any("predict" in (t.line.dash or "") or t.line.dash == "dash" for t in residuals.data)
+    with pytest.raises(gr.Error, match=r"freqs \(cycles per unit, below 64 for 256 points\) must be at most 63"):
+        next(app.lab_run("sines", "2 80", "", 1.0, "none", 100, "gd", 64))
+    adam = list(app.lab_run("sines", "2", "", 1.0, "none", 50, "adam", 64))[-1][0]
+    assert "Adam rescales each parameter's step" in adam
