@@ -239,3 +239,14 @@ def test_cli_theory_is_skipped_above_the_limit(tmp_path, capsys, monkeypatch):
     assert "note: --theory skipped: The kernel-regression picture is limited to 16 px" in err
     assert not list(tmp_path.glob("ntk_*.png"))
     assert "ntk" not in json.loads((tmp_path / "metrics.json").read_text())["mappings"]["none"]
+
+
+def test_page_helpers():
+    config = Config(size=16, features=FEATURES, mappings=("none", "basic"))
+    edges, spectra = ntk.band_spectra(config)
+    np.testing.assert_array_equal(edges, bands.band_edges(16))
+    for spec in config.mappings:
+        np.testing.assert_array_equal(spectra[spec], ntk.band_spectrum(spec, config)[1])
+    picture = np.zeros((16, 16, 3), np.uint8)
+    grid = ntk.regression_grid({"none": (picture, 99.0, 21.5), "basic": (picture, 99.0, 22.25)}, picture, "NTK")
+    assert grid.dtype == np.uint8 and grid.ndim == 3 and grid.shape[1] > 3 * 16
