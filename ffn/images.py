@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -47,8 +48,64 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
+def _glyph(font: ImageFont.FreeTypeFont, char: str) -> tuple:
+    mask = font.getmask(char)
+    return mask.size, bytes(mask)
+
+
+@functools.lru_cache(maxsize=4096)
+def has_glyph(char: str) -> bool:
+    """Whether the bundled font draws `char` (one character) as itself rather than as its missing-glyph box.
+
+    Pillow's Aileron is a subset (ASCII and a few signs such as · … ± ° “ ”: no Greek, no −, no ×, no é),
+    and Pillow exposes no character map, so the glyph is compared with that of a private-use character.
+    """
+    font = _font(20)
+    return _glyph(font, char) != _glyph(font, "\ue000")
+
+
+# What we write, and visitors' file names may hold, spelled with glyphs the font has. Greek letters are
+# spelled out from their Unicode names (σ -> sigma), accents are dropped (é -> e), anything else is "?".
+_PLAIN = {"−": "-", "–": "-", "—": "-", "‐": "-", "×": "x", "≈": "~", "≤": "<=", "≥": ">=", "≠": "!=",
+          "→": "->", "←": "<-", "∞": "inf", "√": "sqrt", "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE",
+          "✓": "", "✔": "", "⚠": "!"}
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉₋₊", "0123456789-+")
+
+
+def drawable(text: str) -> str:
+    """`text` with every character the bundled font lacks replaced by an equivalent it has (one place for all
+    the pictures' text): − -> -, × -> x, σ -> sigma, ω₀ -> omega0, 10⁻² -> 10^-2, é -> e, else "?"."""
+    out, superscript = [], False
+    for char in text:
+        if has_glyph(char):
+            out.append(char)
+            superscript = False
+            continue
+        plain = char.translate(_SUPERSCRIPTS)
+        if plain != char:  # a run of superscripts after one caret: 10⁻² -> 10^-2
+            out.append(plain if superscript else "^" + plain)
+            superscript = True
+            continue
+        superscript = False
+        if (plain := char.translate(_SUBSCRIPTS)) != char:
+            out.append(plain)
+        elif char in _PLAIN:
+            out.append(_PLAIN[char])
+        elif unicodedata.name(char, "").startswith("GREEK"):  # GREEK SMALL LETTER SIGMA -> sigma
+            name = unicodedata.name(char).split()[-1].lower()
+            out.append(name.capitalize() if "CAPITAL" in unicodedata.name(char) else name)
+        elif (decomposed := unicodedata.normalize("NFKD", char)) != char:  # é -> e, µ -> μ -> mu, ﬁ -> fi
+            out.append(drawable("".join(c for c in decomposed if not unicodedata.combining(c))) or "?")
+        else:
+            out.append("?")
+    return "".join(out)
+
+
 def _fit(text: str, max_width: float, max_size: int, min_size: int = 10) -> tuple[str, ImageFont.FreeTypeFont]:
-    """The largest font size <= max_size at which `text` fits `max_width`; past min_size it is cut with '…'."""
+    """The largest font size <= max_size at which `text` fits `max_width`; past min_size it is cut with '…'.
+    Characters the font lacks are replaced first (`drawable`), so no missing-glyph box is ever drawn."""
+    text = drawable(text)
     for size in range(max_size, min_size - 1, -1):
         font = _font(size)
         if font.getlength(text) <= max_width:
