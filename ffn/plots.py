@@ -13,6 +13,7 @@ import html
 import json
 import math
 import pathlib
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -317,18 +318,26 @@ def kernel_slices_figure(bases: Mapping[str, np.ndarray | None], colors: Mapping
     return go.Figure(data=traces, layout=layout)
 
 
+PANEL_CHARS = 40  # characters per line of a 12 px note in a chart half a page wide (~320 px)
+
+
 def kernel_heatmap_figure(b: np.ndarray | None, spec: str, n: int = 101, height: int = 320) -> go.Figure:
-    """The 2D kernel k(Δv) of one mapping (`analysis.kernel_grid`) over Δv ∈ [-0.5, 0.5]²; for `none`, an
-    empty chart that says why."""
+    """The 2D kernel k(Δv) of one mapping (`analysis.kernel_grid`) over Δv ∈ [-0.5, 0.5]²; for `none`, no axes
+    and the reason, wrapped to fit a panel half a page wide (~320 px)."""
     k = analysis.kernel_grid(b, n)
     d = analysis.delta_axis(n)
     square = dict(scaleanchor="x", constrain="domain")
+    if k is None:
+        # Plotly never wraps an annotation, so the sentence is broken into lines here.
+        lines = textwrap.wrap(analysis.NO_KERNEL_REASON, PANEL_CHARS)
+        note = dict(xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, align="center",
+                    text="<br>".join(html.escape(line, quote=False) for line in lines), font=dict(size=12, color=_MUTED))
+        layout = _layout(f"{spec}: no kernel k(Δv) to draw", dict(visible=False), dict(visible=False), height,
+                         legend=False, annotations=[note])
+        layout["margin"] = dict(layout["margin"], l=12)  # no y axis: the note may use the whole width
+        return go.Figure(layout=layout)
     layout = _layout(f"Kernel of {spec}, k(Δv)", _axis("Δx (image sides)", constrain="domain"),
                      _axis("Δy (image sides)", **square), height, legend=False)
-    if k is None:
-        layout["annotations"] = [dict(xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
-                                      text=html.escape(analysis.NO_KERNEL_REASON), font=dict(size=11, color=_MUTED))]
-        return go.Figure(layout=layout)
     heat = go.Heatmap(z=k, x=d, y=d, colorscale="RdBu_r", zmin=-1, zmax=1, colorbar=dict(thickness=12),
                       hovertemplate="Δx %{x:.3f} · Δy %{y:.3f} · k %{z:.3f}<extra></extra>")
     return go.Figure(data=[heat], layout=layout)
@@ -341,11 +350,12 @@ def ntk_heatmap_figure(ntk: np.ndarray, spec: str, trained: bool = True, height:
     n = ntk.shape[0]
     limit = float(np.nanmax(np.abs(ntk))) if np.isfinite(ntk).any() else 1.0
     pos = np.arange(n) / n  # the coordinates it was evaluated at (ffn.data.coordinates(n))
-    heat = go.Heatmap(z=ntk, x=pos, y=pos, colorscale="RdBu_r", zmin=-limit,
-                      zmax=limit, colorbar=dict(thickness=12),
+    heat = go.Heatmap(z=ntk, x=pos, y=pos, colorscale="RdBu_r", zmin=-limit, zmax=limit,
+                      colorbar=dict(thickness=12, title=dict(text="to centre", side="right", font=dict(size=11))),
                       hovertemplate="x %{x:.3f} · y %{y:.3f} · k %{z:.3f}<extra></extra>")
     state = "trained" if trained else "untrained"
-    layout = _layout(f"Tangent kernel of {spec} ({state}) to the centre", _axis("x", constrain="domain"),
+    # Short enough for a panel half a page wide; "to the centre" is the colour bar's title.
+    layout = _layout(f"NTK of {spec}, {state}", _axis("x", constrain="domain"),
                      _axis("y", autorange="reversed", scaleanchor="x", constrain="domain"), height, legend=False)
     return go.Figure(data=[heat], layout=layout)
 
