@@ -74,7 +74,8 @@ def test_layerwise_kernel_equals_jacobian_kernel():
     model = ntk.NTKMLP(depth=4, width=48)
     params = model.init(jax.random.key(1), x1[:1].astype(np.float32))
     full = ntk.empirical_ntk(model, params, x1, x2, block=4)  # two blocks of x1
-    np.testing.assert_allclose(ntk.layerwise_ntk(model, params, x1, x2), full, rtol=2e-5, atol=1e-5 * np.abs(full).max())
+    layerwise = ntk.layerwise_ntk(model, params, x1, x2)
+    np.testing.assert_allclose(layerwise, full, rtol=2e-5, atol=1e-5 * np.abs(full).max())
 
 
 def _draw(model, d0s, seed):
@@ -121,7 +122,8 @@ def test_fourier_kernels_are_stationary(spec):
     rng = np.random.default_rng(5)
     v, w, shift = rng.random((6, 2)), rng.random((5, 2)), rng.random(2)
     g = ntk.run_gauss(Config(features=FEATURES))
-    k = lambda a, b: ntk.relu_ntk(ntk.mapped_inputs(spec, a, FEATURES, g), ntk.mapped_inputs(spec, b, FEATURES, g), 4)  # noqa: E731
+    gamma = lambda v: ntk.mapped_inputs(spec, v, FEATURES, g)  # noqa: E731
+    k = lambda a, b: ntk.relu_ntk(gamma(a), gamma(b), 4)  # noqa: E731
     np.testing.assert_allclose(k(v + shift, w + shift), k(v, w), rtol=2e-6)
     np.testing.assert_allclose(np.diag(k(v, v)), np.full(6, k(v, v)[0, 0]), rtol=2e-6)  # one variance for all
 
@@ -142,7 +144,7 @@ def test_kernel_matrix_is_symmetric_positive_semidefinite(spec):
 
 
 def _rayleigh_reference(spec, config):
-    """e_fᴴ K e_f / N for every DFT mode from the whole N×N kernel and explicit DFT vectors, normalised by the max."""
+    """e_fᴴ K e_f / N for every DFT mode, from the whole N×N kernel and explicit DFT vectors, over its max."""
     r = config.size
     v = data.coordinates(r).reshape(-1, 2).astype(np.float64)
     x = ntk.mapped_inputs(spec, v, config.features, ntk.run_gauss(config))
@@ -196,7 +198,8 @@ def test_regression_image_is_kernel_regression(spec):
     x_train = x[::2, ::2].reshape(-1, x.shape[-1])
     k = ntk.relu_ntk(x_train, x_train, 3)
     k += ntk.RIDGE * np.mean(np.diag(k)) * np.eye(len(k))
-    pred = np.clip(ntk.relu_ntk(x.reshape(-1, x.shape[-1]), x_train, 3) @ np.linalg.solve(k, image[::2, ::2].reshape(-1, 3)), 0, 1)
+    alpha = np.linalg.solve(k, image[::2, ::2].reshape(-1, 3))
+    pred = np.clip(ntk.relu_ntk(x.reshape(-1, x.shape[-1]), x_train, 3) @ alpha, 0, 1)
     pred = pred.reshape(16, 16, 3)
     assert picture.dtype == np.uint8 and picture.shape == (16, 16, 3)
     assert np.abs(picture.astype(int) - images.to_uint8(pred)).max() <= 1  # rounding at a level's edge
