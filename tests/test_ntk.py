@@ -234,14 +234,12 @@ def test_cli_theory_writes_pictures_and_psnrs(tmp_path, capsys):
 def test_cli_theory_is_skipped_above_the_limit(tmp_path, capsys, monkeypatch):
     from ffn import cli
 
-    monkeypatch.setattr(ntk, "MAX_REGRESSION_SIZE", 16)  # so that a 32 px run is "too big" and stays quick
-    args = ["assets/cat.png", "--size", "32", "--iters", "2", "--every", "2", "--width", "8", "--features", "8",
-            "--mappings", "none", "--no-video", "--theory", "--out", str(tmp_path)]
-    assert cli.main(args) == 0
+    monkeypatch.setattr(ntk, "MAX_REGRESSION_SIZE", 16)  # so that 32 px is "too big" and the test stays quick
+    config = Config(size=32, features=8, mappings=("none",))
+    assert cli.write_theory(tmp_path, data.load_image("assets/cat.png", 32), config) == {}
     err = capsys.readouterr().err
-    assert "note: --theory skipped: The kernel-regression picture is limited to 16 px" in err
-    assert not list(tmp_path.glob("ntk_*.png"))
-    assert "ntk" not in json.loads((tmp_path / "metrics.json").read_text())["mappings"]["none"]
+    assert err.startswith("note: --theory skipped: The kernel-regression picture is limited to 16 px")
+    assert err.count("\n") == 1 and not list(tmp_path.iterdir())
 
 
 def test_page_helpers():
