@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from ffn.images import tile_grid, to_uint8
-from ffn.plots import PALETTE, TEST_TITLE, TRAIN_TITLE, mapping_colors, psnr_figure, psnr_figures, write_psnr_html
+from ffn.plots import (PALETTE, TEST_TITLE, TRAIN_TITLE, mapping_colors, psnr_figure, psnr_figures, spec_color,
+                       write_psnr_html)
 from ffn.video import write_mp4
 
 SPECS = ["none", "basic", "posenc:6", "gauss:1", "gauss:10", "gauss:100"]
@@ -25,17 +26,25 @@ def _curves(n_points=100, seed=0):
 # ----------------------------------------------------------------------------------------------- plots
 
 
-def test_mapping_colors_are_stable_distinct_and_positional():
+def _rgb_distance(a: str, b: str) -> float:
+    return float(np.linalg.norm([int(a[i:i + 2], 16) - int(b[i:i + 2], 16) for i in (1, 3, 5)]))
+
+
+def test_mapping_colors_are_stable_distinct_and_the_mappings_own():
     specs = [f"gauss:{k}" for k in range(10)]
     colors = mapping_colors(specs)
     assert list(colors) == specs
     assert len(set(colors.values())) == 10
     assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colors.values())
     assert mapping_colors(specs) == colors
-    # Colour follows position, so the first mapping looks the same whatever comes after it.
+    # A mapping has its own colour (`spec_color`), whatever comes before or after it in the run.
     assert mapping_colors(["none", "basic"])["none"] == mapping_colors(["none", "gauss:10"])["none"]
-    # Past the palette it cycles rather than failing.
-    assert mapping_colors(specs + ["extra"])["extra"] == PALETTE[0]
+    assert mapping_colors(["gauss:10"])["gauss:10"] == mapping_colors(["none", "posenc:6", "gauss:10"])["gauss:10"] \
+        == spec_color("gauss:10")
+    assert mapping_colors(["train"]) == {"train": PALETTE[7]}  # a label that is no mapping: grey
+    # Past the palette it still gives a colour rather than failing, one a reader can tell from the others.
+    extra = mapping_colors(specs + ["extra"])
+    assert min(_rgb_distance(extra["extra"], c) for spec, c in extra.items() if spec != "extra") >= 48
 
 
 def test_psnr_figures_one_trace_per_spec_same_colours():
