@@ -22,7 +22,7 @@ from typing import NamedTuple
 import gradio as gr
 import numpy as np
 
-from ffn import analysis, bands, checks, data, images, lab1d, paper, plots, report, service, sweep, table1, train
+from ffn import analysis, bands, checks, data, images, lab1d, ntk, paper, plots, report, service, sweep, table1, train
 from ffn import config as configs
 
 ROOT = pathlib.Path(__file__).resolve().parent
@@ -392,6 +392,30 @@ def kernel_view(result: Result | None, spec, trained):
             plots.ntk_heatmap_figure(ntk, spec, trained=trained))
 
 
+def theory_view(result: Result | None):
+    """What the neural tangent kernel says about this run's mappings: each kernel's spectrum on the band-error
+    chart's frequency axis, then (up to ntk.MAX_REGRESSION_SIZE px) the picture kernel regression converges to,
+    one mapping at a time. Streams (status, spectrum figure, regression pictures)."""
+    result = _need(result)
+    config, truth = result.config, result.truth
+    yield "Computing each mapping's kernel spectrum…", gr.skip(), gr.skip()
+    edges, spectra = ntk.band_spectra(config)
+    figure = plots.ntk_band_spectrum_figure(edges, spectra, colors=result.colors)
+    try:
+        ntk.regression_size(config.size)
+    except ValueError as e:
+        yield f"Kernel spectra of every mapping above. No regression pictures: {e}", figure, None
+        return
+    image, results = analysis.as_float(truth), {}
+    for i, spec in enumerate(config.mappings):
+        yield f"Kernel regression: {spec} ({i + 1} of {len(config.mappings)})…", figure, gr.skip()
+        results[spec] = ntk.regression_image(image, spec, config)
+    best = max(results, key=lambda s: results[s][2])
+    yield (f"Done. Kernel regression's best test PSNR: **{best}**, {results[best][2]:.2f} dB; your trained networks' "
+           f"best: {report.best_mapping(result.snapshot)}.", figure,
+           ntk.regression_grid(results, truth, f"where gradient descent converges (NTK regression), {config.size} px"))
+
+
 def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
               w0=30.0, request: gr.Request = None):
     """Trains one Gaussian mapping at n log-spaced σ in one batched run; streams (status, chart, best σ)."""
@@ -522,6 +546,21 @@ VIEW_NOTES = {
              "a set of images: `python -m ffn.table1 IMAGES --dataset natural` (see README).",
 }
 
+THEORY_NOTE = """
+**Why a mapping changes what is learned** (Tancik et al. 2020, §3-5). A wide coordinate network trained by
+gradient descent behaves like kernel regression with its *neural tangent kernel* (NTK, §3): each frequency of
+its error shrinks at a rate set by the kernel's spectrum at that frequency. A Fourier feature mapping makes the
+kernel stationary, a function of v − v′ alone (§4), and σ sets how far its spectrum reaches (§5).
+
+1. The **band-error chart** above: which frequency bands each trained network has learned, step by step.
+2. The **kernel's spectrum** here, on the same frequency axis: the bands a network learns late are those where
+   its kernel's spectrum is small. Without a mapping it falls steeply; a larger σ keeps it flat further out.
+3. The **NTK regression pictures**: where gradient descent would end if it ran forever, f = K(grid, train)
+   K(train, train)⁻¹ y. They describe the NTK-parameterised, linear-output network of the same depth and
+   mapping at infinite width, trained by plain gradient descent to convergence, not our finite, sigmoid-output
+   network trained by Adam for a few hundred steps: the theory's limit, not a forecast of the pictures above.
+"""
+
 CSS = """
 #recon img { image-rendering: pixelated; }
 #status { min-height: 3.2em; }
@@ -628,6 +667,13 @@ def build() -> gr.Blocks:
                         with gr.Row():
                             kernel_map = gr.Plot(show_label=False, elem_id="kernel-map")
                             ntk_map = gr.Plot(show_label=False, elem_id="ntk-map")
+                    with gr.Tab("Why: the NTK", elem_id="tab-theory"):
+                        gr.Markdown(THEORY_NOTE)
+                        theory_button = gr.Button("Compute the theory for this run", variant="primary",
+                                                  elem_id="theory-run")
+                        theory_status = gr.Markdown(elem_id="theory-status")
+                        theory_plot = gr.Plot(show_label=False, elem_id="theory-spectrum")
+                        theory_img = gr.Image(show_label=False, format="png", interactive=False, elem_id="theory-img")
                     with gr.Tab("σ sweep", elem_id="tab-sweep"):
                         gr.Markdown(VIEW_NOTES["sweep"])
                         with gr.Row():
@@ -738,6 +784,8 @@ def build() -> gr.Blocks:
         row.change(row_figure, [result, row], row_plot, queue=False, show_progress="hidden", api_visibility="private")
         zoom_button.click(zoom_view, [result, zoom_spec, zoom_factor], zoom_img, concurrency_id="train",
                           api_visibility="private")
+        theory_button.click(theory_view, result, [theory_status, theory_plot, theory_img], concurrency_id="train",
+                            api_visibility="private")
         kernel_button.click(kernel_view, [result, kernel_spec, trained], [kernel_map, ntk_map], concurrency_id="train",
                             api_visibility="private")
         best_sigma = gr.State(None)

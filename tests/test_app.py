@@ -303,3 +303,13 @@ def test_the_1d_lab_streams_measured_and_predicted_residuals():
         next(app.lab_run("sines", "2 80", "", 1.0, "none", 100, "gd", 64))
     adam = list(app.lab_run("sines", "2", "", 1.0, "none", 50, "adam", 64))[-1][0]
     assert "Adam rescales each parameter's step" in adam
+
+
+def test_the_theory_view_streams_spectra_then_regression_pictures(result):
+    updates = list(app.theory_view(result))
+    status, figure, picture = updates[-1]
+    assert "Done" in status and "Kernel regression's best test PSNR" in status
+    assert [t.name for t in figure.data] == list(result.config.mappings)  # one spectrum per mapping
+    assert picture.dtype == np.uint8 and picture.shape[1] > 4 * 64  # three mappings and the ground truth
+    with pytest.raises(gr.Error, match="Train first"):
+        next(app.theory_view(None))
