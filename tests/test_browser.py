@@ -10,6 +10,8 @@ import pytest
 
 import app
 
+expect = pytest.importorskip("playwright.sync_api").expect
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.browser,
@@ -56,6 +58,29 @@ def set_number(page, elem_id: str, value):
     box.press("Enter")
 
 
+def test_a_file_that_is_not_an_image_is_refused_at_upload(page, tmp_path, capfd):
+    """Issue 10: the upload answered HTTP 500 and the page said nothing until Train; now the note under the box
+    gives ffn.data's sentence at once, the box lets the file go, and the server logs no traceback."""
+    fake = tmp_path / "notes.png"
+    fake.write_text("these are notes, not a picture\n")
+    failed = []
+    on_response = lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 500 else None  # noqa: E731
+    page.on("response", on_response)
+    try:
+        page.locator("#image-input input[type=file]").set_input_files(str(fake))
+        note = page.locator("#image-input-note")
+        expect(note).to_contain_text("This file is not an image that can be read", timeout=30_000)
+        expect(page.locator("#image-input img")).to_have_count(0)  # no broken picture left in the box
+    finally:
+        page.remove_listener("response", on_response)
+    assert not failed
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    # Picking an example afterwards clears the note.
+    page.locator(".gallery-item, [data-testid='examples'] button, table.gr-examples button").first.click()
+    expect(note).not_to_contain_text("not an image", timeout=30_000)
+
+
 def test_pick_example_train_watch_stop(page):
     page.locator(".gallery-item, [data-testid='examples'] button, table.gr-examples button").first.click()
     page.locator("#image-input img").first.wait_for(timeout=15_000)
@@ -73,11 +98,11 @@ def test_pick_example_train_watch_stop(page):
             seen_images.append(tuple(sources))
             seen_plots.append(plot_signature(page))
         time.sleep(0.3)
-    assert len(set(seen_images)) >= 3, "the reconstructions did not change twice"
+    assert len(set(seen_images)) >= 3, f"the reconstructions did not change twice: {page.locator('#status').inner_text()}"
     assert len(set(seen_plots)) >= 3, "the PSNR plot did not change twice"
     assert "steps/s" in page.locator("#status").inner_text()
 
-    page.get_by_role("button", name="Stop", exact=True).click()
+    page.locator("#stop").click()  # the σ sweep has its own Stop button
     page.get_by_text("Stopped at step").wait_for(timeout=60_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "app.png"), full_page=True)
@@ -87,5 +112,53 @@ def test_pick_example_train_watch_stop(page):
     page.get_by_role("tab", name="Spectra", exact=True).click()
     page.locator("#spectra img").first.wait_for(timeout=30_000)
     page.get_by_role("tab", name="Paper's numbers", exact=True).click()
-    assert "25.57" in page.locator("#paper-table").inner_text(timeout=30_000)
+    assert "paper, natural images" in page.locator("#paper-table").inner_text(timeout=30_000)
     assert (SCREENSHOTS / "app.png").stat().st_size > 10_000
+
+
+def test_row_slice_follows_a_typed_row_and_the_arrow_keys(page):
+    """Issue 10: the row chart changed only when the slider was dragged (it listened to release)."""
+    page.get_by_role("tab", name="Row slice", exact=True).click()
+    title = page.locator("#row-plot .gtitle")
+    expect(title).to_contain_text("Row ", timeout=30_000)  # drawn for the stopped run
+    box = page.locator("#row input[type=number]")
+    box.fill("20")
+    box.press("Enter")
+    expect(title).to_have_text("Row 20 (grey)", timeout=30_000)
+    box.press("ArrowUp")
+    expect(title).to_have_text("Row 21 (grey)", timeout=30_000)
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    expect(title).to_have_text("Row 19 (grey)", timeout=30_000)
+
+
+RECORD = """([sel, key]) => {  // window[key]: the element's text now, then every new text it takes
+    window[key] = [];
+    const el = document.querySelector(sel);
+    const note = () => { const t = el.querySelector('.prose')?.innerText.trim() ?? '';
+                         if (t && window[key].at(-1) !== t) window[key].push(t); };
+    note();
+    new MutationObserver(note).observe(el, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_a_new_run_says_at_once_that_it_starts_and_what_the_views_show(page):
+    """Issue 10: a second run showed the first one's "Done." until its first update, and the views below gave no
+    sign that they still showed the first run."""
+    set_number(page, "iters", 25)
+    train = page.get_by_role("button", name="Train", exact=True)
+    train.click()
+    status = page.locator("#status")
+    expect(status).to_contain_text("Done.", timeout=120_000)
+    expect(page.locator("#views-note")).to_contain_text("These views show your run", timeout=60_000)
+
+    page.evaluate(RECORD, ["#status", "statuses"])
+    page.evaluate(RECORD, ["#views-note", "notes"])
+    set_number(page, "iters", 100)
+    train.click()
+    page.wait_for_function("window.statuses.slice(1).some(t => t.includes('Done.'))", timeout=120_000)
+    statuses, notes = page.evaluate("window.statuses"), page.evaluate("window.notes")
+    assert "Done." in statuses[0] and "25 / 25" in statuses[0], statuses  # the first run's
+    assert "Starting" in statuses[1] and "Done." not in statuses[1], statuses  # the very next text
+    assert any("previous run" in n for n in notes), notes
+    expect(page.locator("#views-note")).to_contain_text("These views show your run", timeout=60_000)
