@@ -699,7 +699,7 @@ def build() -> gr.Blocks:
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown(lab1d.GUIDE)
-                lab_target = gr.Radio(list(service.LAB_TARGETS), value="sines", label="Target on [0, 1), 256 points",
+                lab_target = gr.Radio(list(service.LAB_TARGETS), value="sines", label=f"Target on [0, 1), {service.LAB_POINTS} points",
                                       elem_id="lab-target")
                 with gr.Row():
                     lab_freqs = gr.Textbox(value="2 8 24", label="Frequencies (cycles)", elem_id="lab-freqs",

@@ -366,6 +366,7 @@ LAB_TARGETS = (("Sines at chosen frequencies", "sines"), ("Random 1/f^α signal 
                ("Square wave", "square"))
 LAB_STEPS = 10_000  # this server's cap on a lab run's steps (the command line has none)
 LAB_WIDTHS = (64, 128, 256, 512, 1024)
+LAB_POINTS = 128  # grid size: 64 training points, frequencies up to 31; a 1000-step run takes seconds
 
 
 def _words(text, name: str, param: str) -> list:
@@ -385,7 +386,7 @@ def make_lab_config(target="sines", freqs="2 8 24", amps="", alpha=1.0, specs="n
     if isinstance(specs, str) and len(specs) > MAX_EXTRA:
         raise checks.Invalid(f"mappings must be text of at most {MAX_EXTRA} characters.", "specs")
     config = lab1d.LabConfig(
-        mappings=specs, points=256, steps=checks.whole(steps, "steps", 1, LAB_STEPS), optimizer=optimizer,
+        mappings=specs, points=LAB_POINTS, steps=checks.whole(steps, "steps", 1, LAB_STEPS), optimizer=optimizer,
         width=checks.whole(width, "width", 16, max(LAB_WIDTHS)),
         target=lab1d.Target(kind=target, freqs=tuple(_words(freqs, "freqs", "freqs")),
                             amps=tuple(_words(amps, "amps", "amps")), alpha=alpha))

@@ -77,7 +77,8 @@ def test_handler_refuses_bad_settings_with_a_sentence():
 
 def test_plan_estimates_seconds_and_warns_about_overfitting():
     text = app.describe_plan(["none", "gauss:10"], 0, "", 128, 500, 1e-3, False, 4, 128, 128, 0)
-    assert "**2 mappings**" in text and "about" in text and "overfit" in text
+    assert "**2 mappings**" in text and "about" in text and "What to notice" in text
+    assert "**gauss:10**: the too-large σ, here on purpose" in text  # the deliberate bad example says so
     assert "⚠️" in app.describe_plan([], 0, "", 128, 500, 1e-3, False, 4, 128, 128, 0)
 
 
@@ -299,7 +300,7 @@ def test_the_1d_lab_streams_measured_and_predicted_residuals():
     assert {"none", "gauss:10"} <= {t.name for t in fit.data}
     names = [t.name for t in residuals.data]
     assert len(names) >= 4 and any("predict" in (t.line.dash or "") or t.line.dash == "dash" for t in residuals.data)
-    with pytest.raises(gr.Error, match=r"freqs \(cycles per unit, below 64 for 256 points\) must be at most 63"):
+    with pytest.raises(gr.Error, match=r"freqs \(cycles per unit, below 32 for 128 points\) must be at most 31"):
         next(app.lab_run("sines", "2 80", "", 1.0, "none", 100, "gd", 64))
     adam = list(app.lab_run("sines", "2", "", 1.0, "none", 50, "adam", 64))[-1][0]
     assert "Adam rescales each parameter's step" in adam
