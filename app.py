@@ -749,7 +749,6 @@ def build() -> gr.Blocks:
                     preprocess=False)
         sigma.change(lambda s: gr.update(info=f"σ = {service.custom_sigma(s):g}"), sigma, sigma, queue=False,
                      show_progress="hidden", api_visibility="private")
-        image.upload(check_image, image, None, queue=False, api_visibility="private")
         for trigger in (image.change, size.change):
             trigger(trained_preview, [image, size], [preview, preview], queue=False, show_progress="hidden",
                     api_visibility="private", preprocess=False)
