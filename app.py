@@ -696,7 +696,7 @@ def build() -> gr.Blocks:
                         set_table = gr.Markdown(elem_id="set-table")
 
         gr.Markdown("## The 1D lab: what is learned when, and what the theory predicts")
-        with gr.Row(equal_height=False):
+        with gr.Row(equal_height=False, elem_id="lab"):
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown(lab1d.GUIDE)
                 lab_target = gr.Radio(list(service.LAB_TARGETS), value="sines", label=f"Target on [0, 1), {service.LAB_POINTS} points",

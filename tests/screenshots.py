@@ -1,7 +1,8 @@
 """Takes README's pictures of the app in headless Chromium (not a test: `python tests/screenshots.py`).
 
-Starts the app, clicks the cat example, trains with the page's defaults, then opens every view and saves
-one PNG each into assets/readme/.
+Starts the app, clicks the cat example, trains with the page's defaults (or the class demo), then saves the
+page, the band-error chart and the replay, opens every view, runs the 1D lab, and saves one PNG each into
+assets/readme/.
 """
 
 import argparse
@@ -72,9 +73,16 @@ def main():
         shoot("Error maps", "errors")
         shoot("Zoom", "zoom", before=lambda: page.locator("#zoom-render").click(), wait="#zoom img")
         shoot("Kernels", "kernels", before=lambda: page.locator("#kernel-render").click(), wait="#ntk-map .js-plotly-plot")
+        shoot("Why: the NTK", "theory", before=lambda: page.locator("#theory-run").click(),
+              wait="#theory-status :text('Kernel regression\'s best')")
         shoot("Paper's numbers", "paper")
         if args.sweep:
             shoot("σ sweep", "sweep", before=lambda: page.locator("#sweep-run").click(), wait="text=σ sweep done")
+        page.locator("#lab-run").click()
+        page.locator("#lab-status").get_by_text("Done.").wait_for(timeout=300_000)
+        page.wait_for_timeout(1500)
+        page.locator("#lab").screenshot(path=str(args.out / "lab.png"))
+        print("saved lab", flush=True)
         browser.close()
     app.demo.close()
 
