@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import pytest
 
-from ffn import train
+from ffn import bench, train
 from ffn.config import TINY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -27,13 +27,33 @@ def test_bench_smoke_reports_every_figure(tmp_path):
     done = subprocess.run([sys.executable, "-m", "ffn.bench", "--smoke", "--json", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "speedup" in done.stdout and "GFLOP/s" in done.stdout  # the table
+    assert "GFLOP/s" in done.stdout and "the reference loop" in done.stdout  # the table
     r = json.loads(out.read_text())
     assert r["machine"]["cpu"] and r["machine"]["cores"] >= 1 and r["machine"]["jax"] == jax.__version__ and r["machine"]["date"]
-    for who in ("reference", "ffn"):
+    assert r["machine"]["isa"] in done.stdout.splitlines()[0]  # the instruction set heads the table
+    assert r["machine"]["isa"] != "AVX-512" or r["machine"]["avx512"]
+    measured = ["reference", "ffn"] + ([] if "skipped" in r["torch"] else ["torch"])
+    for who in measured:
         assert positive(r[who]["steps_per_s"]) and positive(r[who]["gflops"]), who
         assert len(r[who]["seconds"]) == r["repeats"] and all(positive(s) for s in r[who]["seconds"])
+        assert r["fraction_of_ceiling"][who] == pytest.approx(r[who]["gflops"] / r["ceiling"]["gflops"])
     assert r["speedup"] == pytest.approx(r["ffn"]["steps_per_s"] / r["reference"]["steps_per_s"])
+    # The PyTorch loop is measured where torch imports, else skipped with the reason in the table.
+    if "skipped" in r["torch"]:
+        assert "import torch" in r["torch"]["skipped"] or "failed" in r["torch"]["skipped"]
+        assert f"PyTorch loop skipped: {r['torch']['skipped']}" in done.stdout
+        assert "speedup_over_torch" not in r
+    else:
+        assert r["speedup_over_torch"] == pytest.approx(r["ffn"]["steps_per_s"] / r["torch"]["steps_per_s"])
+        assert r["torch"]["threads"] == r["machine"]["cores"] and f"torch {r['torch']['torch']}" in done.stdout
+        for spec in r["config"]["mappings"]:  # the same work, from the same initial weights
+            assert r["torch"]["psnr"][spec] == pytest.approx(r["ffn"]["psnr"][spec], abs=0.1), spec
+    # The GEMM ceiling: the best of XLA's and NumPy's rates at the trainer's shapes, named in the table.
+    ceiling = r["ceiling"]
+    assert {name.split()[0] for name in ceiling["rates"]} == {"XLA", "NumPy"} and all(positive(g) for g in ceiling["rates"].values())
+    assert ceiling["gflops"] == max(ceiling["rates"].values()) == ceiling["rates"][ceiling["of"]]
+    assert f"GEMM ceiling: {ceiling['gflops']:.1f} GFLOP/s" in done.stdout and ceiling["of"] in done.stdout
+    assert "NumPy's BLAS: " in done.stdout and "OPENBLAS_CORETYPE" in ceiling["numpy_blas"]
     assert positive(r["matmul"]["gflops"]) and all(positive(g) for g in r["matmul"]["trainer_shapes_gflops"].values())
     assert all(positive(f) for f in r["fraction_of_matmul"].values())
     first = r["first_snapshot_s"]
@@ -45,6 +65,22 @@ def test_bench_smoke_reports_every_figure(tmp_path):
     # Identical work: the two trainers end at the same PSNRs, up to float rounding.
     for spec in r["config"]["mappings"]:
         assert r["ffn"]["psnr"][spec] == pytest.approx(r["reference"]["psnr"][spec], abs=0.1), spec
+    # The table of a run whose PyTorch loop was skipped says why, and leaves its cells empty.
+    skipped = {**r, "torch": {"skipped": "import torch failed (no torch)"}, "fraction_of_ceiling": {
+        k: v for k, v in r["fraction_of_ceiling"].items() if k != "torch"}}
+    skipped.pop("speedup_over_torch", None)
+    text = bench.table(skipped)
+    assert "PyTorch loop skipped: import torch failed (no torch)" in text and "PyTorch loop" in text.splitlines()[3]
+
+
+def test_the_pytorch_loop_is_skipped_with_its_reason_where_torch_does_not_import(tmp_path):
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("raise ImportError('this torch is broken on purpose')\n")
+    args = bench.parse_args(["--smoke", "--torch-path", str(tmp_path)])
+    out = bench.run_torch(bench.make_config(args), args)
+    assert "this torch is broken on purpose" in out["skipped"] and "--torch-path" in out["skipped"]
+    args = bench.parse_args(["--smoke", "--no-torch"])
+    assert bench.run_torch(bench.make_config(args), args) == {"skipped": "left out (--no-torch)"}
 
 
 def test_a_second_run_of_the_same_shapes_compiles_nothing(image, monkeypatch):
