@@ -148,6 +148,12 @@ def _claim(request: gr.Request | None) -> None:
         _active[session] = time.monotonic()
 
 
+def _release(request: gr.Request | None) -> None:
+    """Frees this visitor's place: their run ended, or was refused when it started."""
+    with _active_lock:
+        _active.pop(_session(request), None)
+
+
 @contextlib.contextmanager
 def _running(request: gr.Request | None):
     """Marks this visitor's run as running until it ends."""
@@ -157,8 +163,7 @@ def _running(request: gr.Request | None):
     try:
         yield
     finally:
-        with _active_lock:
-            _active.pop(session, None)
+        _release(request)
 
 
 def _validator(handler, make_config):
@@ -245,6 +250,7 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
         path = uploaded_path(image_path)
         image = service.read_image(path, config.size)
     except ValueError as e:  # data.ImageError is a ValueError
+        _release(request)
         raise _error(e) from None
 
     last_yield, rate, note = 0.0, None, ""
@@ -424,6 +430,7 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
                                            model, w0, speed=SPEED)
         image = service.read_image(uploaded_path(image_path), config.size)
     except ValueError as e:
+        _release(request)
         raise _error(e) from None
     last_yield, summary, note, rate = 0.0, None, "", None
     with _running(request), _stop_flag(request) as flag, contextlib.closing(train.run(image, config)) as run:
@@ -728,7 +735,7 @@ def build() -> gr.Blocks:
                                   lab_width], [lab_status, lab_fit, lab_loss, lab_residuals, lab_spectrum],
                         api_name="lab1d", concurrency_limit=CONCURRENT_RUNS, concurrency_id="train",
                         show_progress="minimal", show_progress_on=[lab_status], preprocess=False)
-        lab_halt.click(stop, None, None, queue=False, api_visibility="private")
+        lab_halt.click(stop, None, None, queue=False, api_name="stop_lab", api_visibility="private")
 
         with gr.Accordion("About this server: hardware, speed and limits", open=False):
             footer = gr.Markdown(elem_id="server-limits")

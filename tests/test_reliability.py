@@ -95,7 +95,9 @@ def metrics(result) -> dict:
 
 
 def steps_of(update) -> int:
-    return int(re.search(r"step (\d+) /", update[0]).group(1))
+    """The step an update's status names (0 for the "Starting" line that comes before the first snapshot)."""
+    found = re.search(r"step (\d+) /", update[0])
+    return int(found.group(1)) if found else 0
 
 
 def wait_until(condition, timeout=30.0, every=0.05):
