@@ -773,6 +773,8 @@ def build() -> gr.Blocks:
                                (text, configs.PAPER_PROTOCOL_TEXT)):
             button.click(functools.partial(preset, config), None, preset_outputs, queue=False, api_visibility="private")
 
+        # Registered before the run: the page handles one trigger's listeners in order, each after the last ends.
+        start.click(starting, iters, [views_note, replay_step], queue=False, api_visibility="private", preprocess=False)
         train_event = start.click(
             train_run, [image] + settings, [state, recon, train_plot, test_plot, band_plot, files, result, history],
             api_name="train",
@@ -780,7 +782,6 @@ def build() -> gr.Blocks:
             preprocess=False, validator=_validator(train_run, service.make_config), api_description=service.api_description(),
         ).then(show_views, [result, row], [views_note, spectra_img, radial_plot, row_plot, error_img, kernel_plot, table,
                                             row, zoom_spec, kernel_spec], api_visibility="private")
-        start.click(starting, iters, [views_note, replay_step], queue=False, api_visibility="private", preprocess=False)
         # A State's change event does not fire when the same History object grows, so the replay's range is set
         # from the steps asked for at the click, and to the steps done when the run ends (a Stop ends it early).
         train_event.then(replay_range, history, replay_step, queue=False, api_visibility="private")

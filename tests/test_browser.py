@@ -90,16 +90,19 @@ def test_pick_example_train_watch_stop(page):
     set_number(page, "iters", 5000)
     page.get_by_role("button", name="Train", exact=True).click()
 
-    seen_images, seen_plots = [], []
+    seen_images, seen_plots, seen_bands = [], [], []
     deadline = time.time() + 120
-    while time.time() < deadline and (len(set(seen_images)) < 3 or len(set(seen_plots)) < 3):
+    while time.time() < deadline and min(len(set(seen_images)), len(set(seen_plots)), len(set(seen_bands))) < 3:
         sources = gallery_sources(page)
         if sources:
             seen_images.append(tuple(sources))
             seen_plots.append(plot_signature(page))
+            seen_bands.append(page.locator("#band-plot").inner_html())
         time.sleep(0.3)
     assert len(set(seen_images)) >= 3, f"the reconstructions did not change twice: {page.locator('#status').inner_text()}"
     assert len(set(seen_plots)) >= 3, "the PSNR plot did not change twice"
+    assert len(set(seen_bands)) >= 3, "the band-error chart did not change twice while training"
+    expect(page.locator("#band-plot .gtitle")).to_contain_text("Relative error per frequency band")
     assert "steps/s" in page.locator("#status").inner_text()
 
     page.locator("#stop").click()  # the σ sweep has its own Stop button
@@ -162,3 +165,40 @@ def test_a_new_run_says_at_once_that_it_starts_and_what_the_views_show(page):
     assert "Starting" in statuses[1] and "Done." not in statuses[1], statuses  # the very next text
     assert any("previous run" in n for n in notes), notes
     expect(page.locator("#views-note")).to_contain_text("These views show your run", timeout=60_000)
+
+
+def test_the_replay_shows_any_step_of_the_run(page):
+    """After the 100-step run above: the replay slider spans it and shows the gallery as it was at a chosen step."""
+    page.get_by_text("Replay the run").click()
+    box = page.locator("#replay-step input[type=number]")
+    box.fill("50")
+    box.press("Enter")
+    expect(page.locator("#replay-note")).to_contain_text("Step 50 of 100", timeout=30_000)
+    shown = page.locator("#recon img").count()  # every mapping of the run and the ground truth
+    assert shown >= 3
+    expect(page.locator("#replay-gallery img")).to_have_count(shown, timeout=30_000)
+    expect(page.locator("#replay-plot .js-plotly-plot")).to_have_count(1, timeout=30_000)
+    assert "step 50" in page.locator("#replay-plot").inner_text()  # the marker on the test curve
+
+
+def test_the_class_demo_button_sets_its_preset_and_says_what_to_notice(page):
+    page.locator("#class-demo").click()
+    expect(page.locator("#iters input[type=number]")).to_have_value("300", timeout=30_000)
+    plan = page.locator("#plan")
+    expect(plan).to_contain_text("5 mappings × 300 steps at 128×128 px", timeout=60_000)
+    expect(plan).to_contain_text("the too-large σ, here on purpose")
+
+
+def test_the_1d_lab_runs_in_the_page(page):
+    page.locator("#lab").scroll_into_view_if_needed()
+    specs = page.locator("#lab-specs textarea, #lab-specs input").first
+    specs.fill("none gauss:10")
+    page.locator("#lab-run").click()
+    status = page.locator("#lab-status")
+    expect(status).to_contain_text("Done.", timeout=180_000)
+    expect(status).to_contain_text("dashed: the NTK's prediction")
+    residuals = page.locator("#lab-residuals")
+    expect(residuals.locator(".js-plotly-plot")).to_have_count(1)
+    assert "gauss:10" in residuals.inner_text() and "none" in residuals.inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#lab").screenshot(path=str(SCREENSHOTS / "lab.png"))
