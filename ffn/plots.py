@@ -138,6 +138,16 @@ def _colors(specs: Sequence[str], colors: Mapping[str, str] | None) -> dict[str,
     return {s: (colors or {}).get(s, fallback[s]) for s in specs}
 
 
+def _log_axis(title: str, values, **extra) -> dict:
+    """A log axis ticked at 1, 2 and 5 per decade, each written out in full: Plotly's own log ticks write 0.5 and 50
+    (or 20 after 10) as a bare "5" (or "2")."""
+    values = np.asarray(values, np.float64)
+    low, high = float(np.nanmin(values)), float(np.nanmax(values))
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    ticks = [m * 10.0 ** d for d in decades for m in (1, 2, 5) if low / 1.5 <= m * 10.0 ** d <= high * 1.5]
+    return _axis(title, type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks], **extra)
+
+
 def _line(name, x, y, color, hover, dash=None, width=2) -> dict:
     return dict(type="scatter", mode="lines", name=name, x=np.asarray(x), y=np.asarray(y, np.float64),
                 line=dict(color=color, width=width, dash=dash), hovertemplate=hover + "<extra></extra>")
@@ -425,10 +435,7 @@ def sweep_figure(summary: Mapping, height: int = 320) -> go.Figure:
     step, iters = summary.get("step"), summary.get("iters")
     title = "PSNR against σ" + (f" at step {step} of {iters}" if step is not None and step != iters else
                                 f" after {step} steps" if step is not None else "")
-    # Ticks at 1, 2 and 5 per decade, written out in full: Plotly's own log ticks write 0.5 and 50 both as "5".
-    decades = range(int(np.floor(np.log10(sigmas.min()))), int(np.ceil(np.log10(sigmas.max()))) + 1)
-    ticks = [m * 10.0 ** d for d in decades for m in (1, 2, 5) if sigmas.min() / 1.5 <= m * 10.0 ** d <= sigmas.max() * 1.5]
-    xaxis = _axis("σ (cycles per image side)", type="log", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+    xaxis = _log_axis("σ (cycles per image side)", sigmas)
     return go.Figure(data=traces, layout=_layout(title, xaxis, _axis("PSNR (dB)"), height))
 
 
@@ -705,6 +712,6 @@ def ntk_band_spectrum_figure(edges, spectra: Mapping[str, np.ndarray], colors: M
         trace.update(mode="lines+markers", marker=dict(size=5, color=colors[spec]),
                      customdata=np.stack([edges[:-1], edges[1:]], -1))
         traces.append(trace)
-    layout = _layout("NTK spectrum per frequency band", _axis("frequency (cycles per image side)", type="log"),
+    layout = _layout("NTK spectrum per frequency band", _log_axis("frequency (cycles per image side)", centres),
                      _axis("eigenvalue / largest", type="log", exponentformat="power"), height)
     return go.Figure(data=traces, layout=layout)

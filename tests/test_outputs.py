@@ -258,3 +258,17 @@ def test_write_mp4_rejects_no_frames_and_mixed_sizes(tmp_path):
     with pytest.raises(ValueError, match="frame 0 is 48x32 but frame 2 is 16x16"):
         write_mp4(tmp_path / "mixed.mp4", mixed)
     assert not (tmp_path / "mixed.mp4").exists()
+
+
+def test_log_axes_write_every_tick_in_full():
+    """Plotly's own log ticks labelled 0.5 and 50 both "5" (σ sweep) and 20 after 10 as "2" (NTK spectrum)."""
+    from ffn import bands, plots
+
+    edges = bands.band_edges(128)
+    figure = plots.ntk_band_spectrum_figure(edges, {"gauss:2": np.linspace(1, 1e-4, len(edges) - 1)})
+    text = list(figure.layout.xaxis.ticktext)
+    assert text == [f"{t:g}" for t in figure.layout.xaxis.tickvals] and len(set(text)) == len(text)
+    assert {"1", "10", "20", "50"} <= set(text)
+    sweep = plots.sweep_figure({"sigmas": [0.5, 5, 50], "final_train_psnr": [20, 25, 30],
+                                "final_test_psnr": [20, 24, 18], "best_sigma": 5})
+    assert {"0.5", "5", "50"} <= set(sweep.layout.xaxis.ticktext)
