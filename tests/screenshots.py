@@ -63,7 +63,7 @@ def main():
             if before:
                 before()
             if wait:
-                page.locator(wait).first.wait_for(timeout=120_000)
+                page.locator(wait).first.wait_for(timeout=600_000)
                 page.wait_for_timeout(1000)
             page.locator(selector).screenshot(path=str(args.out / f"view-{name}.png"))
             print("saved", name, flush=True)
@@ -74,7 +74,7 @@ def main():
         shoot("Zoom", "zoom", before=lambda: page.locator("#zoom-render").click(), wait="#zoom img")
         shoot("Kernels", "kernels", before=lambda: page.locator("#kernel-render").click(), wait="#ntk-map .js-plotly-plot")
         shoot("Why: the NTK", "theory", before=lambda: page.locator("#theory-run").click(),
-              wait="#theory-status :text('Kernel regression\'s best')")
+              wait="#theory-status >> text=best test PSNR")
         shoot("Paper's numbers", "paper")
         if args.sweep:
             shoot("σ sweep", "sweep", before=lambda: page.locator("#sweep-run").click(), wait="text=σ sweep done")
