@@ -265,44 +265,8 @@ def write_psnr_html(
 
     plotly.js is inlined (about 4.5 MB) so the page works offline; returns the path written.
     """
-    path = pathlib.Path(path)
     train_fig, test_fig = psnr_figures(steps, train, test, colors=colors, height=400, reference=reference)
-    config = json.dumps({"responsive": True, "displaylogo": False})
-    # Plot only after both chart boxes exist: a chart drawn while the page is still being parsed takes the
-    # full width and is then clipped once its neighbour arrives. Plotly's JSON escapes "<", so the
-    # figures cannot close the <script> early.
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title, quote=False)}</title>
-<style>
-  body {{ margin: 24px; font-family: {_FONT}; color: {_TEXT}; background: white; }}
-  h1 {{ font-size: 20px; font-weight: 600; margin: 0 0 16px; }}
-  .charts {{ display: flex; flex-wrap: wrap; gap: 24px; }}
-  .chart {{ flex: 1 1 420px; min-width: 0; height: 400px; }}
-</style>
-</head>
-<body>
-<h1>{html.escape(title, quote=False)}</h1>
-<div class="charts">
-<div class="chart" id="train-psnr"></div>
-<div class="chart" id="test-psnr"></div>
-</div>
-<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>
-<script type="text/javascript">
-const config = {config};
-for (const [id, fig] of [["train-psnr", {train_fig.to_json()}], ["test-psnr", {test_fig.to_json()}]]) {{
-  Plotly.newPlot(id, fig.data, fig.layout, config);
-}}
-</script>
-</body>
-</html>
-"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_figures_html(path, {"train-psnr": train_fig, "test-psnr": test_fig}, title)
 
 
 def kernel_slices_figure(bases: Mapping[str, np.ndarray | None], colors: Mapping[str, str] | None = None,
@@ -529,30 +493,7 @@ def band_error_figure(steps: Sequence[int], errors: Mapping[str, np.ndarray], ed
 
 def write_band_html(path: str | pathlib.Path, figure: go.Figure, title: str, note: str = "") -> pathlib.Path:
     """One standalone HTML page (plotly.js inlined, works offline) with a heading, a note and `figure`."""
-    path = pathlib.Path(path)
-    chart = figure.to_html(full_html=False, include_plotlyjs=True, config={"responsive": True, "displaylogo": False})
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title, quote=False)}</title>
-<style>
-  body {{ margin: 24px; font-family: {_FONT}; color: {_TEXT}; background: white; }}
-  h1 {{ font-size: 20px; font-weight: 600; margin: 0 0 8px; }}
-  p {{ color: {_MUTED}; max-width: 60em; margin: 0 0 16px; }}
-</style>
-</head>
-<body>
-<h1>{html.escape(title, quote=False)}</h1>
-<p>{html.escape(note, quote=False)}</p>
-{chart}
-</body>
-</html>
-"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_figures_html(path, {"bands": figure}, title, note)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -653,10 +594,12 @@ def write_figures_html(path: str | pathlib.Path, figures: Mapping[str, go.Figure
     blank-line-separated block) and the figures two by two (stacked when narrow); figures: element id -> figure."""
     path = pathlib.Path(path)
     config = json.dumps({"responsive": True, "displaylogo": False})
-    boxes = "\n".join(f'<div class="chart" id="{html.escape(name)}"></div>' for name in figures)
+    boxes = "\n".join(f'<div class="chart" id="{html.escape(name)}" style="height: {fig.layout.height or 400}px">'
+                      '</div>' for name, fig in figures.items())
     paragraphs = "\n".join(f"<p>{html.escape(block.strip(), quote=False)}</p>" for block in notes.split("\n\n") if block.strip())
     plots_js = ", ".join(f"[{json.dumps(name)}, {fig.to_json()}]" for name, fig in figures.items())
-    # As write_psnr_html: plot once every box exists; Plotly's JSON escapes "<", so no figure can end the script.
+    # Plot only after every box exists: a chart drawn while the page is still being parsed takes the full width and
+    # is then clipped once its neighbour arrives. Plotly's JSON escapes "<", so no figure can end the script.
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
