@@ -785,6 +785,9 @@ def build() -> gr.Blocks:
         # A State's change event does not fire when the same History object grows, so the replay's range is set
         # from the steps asked for at the click, and to the steps done when the run ends (a Stop ends it early).
         train_event.then(replay_range, history, replay_step, queue=False, api_visibility="private")
+        # The plans are estimated again with the speed this run measured.
+        train_event.then(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
+                         preprocess=False)
         replay_step.change(replay, [history, replay_step], [replay_gallery, replay_plot, replay_note], queue=False,
                            show_progress="hidden", api_visibility="private", preprocess=False)
         # .change, not .release: typing a row or stepping with the arrow keys must redraw too.
@@ -804,6 +807,8 @@ def build() -> gr.Blocks:
         use_button.click(use_sigma, [best_sigma, selected], [sigma, selected, sweep_status], queue=False,
                          api_visibility="private")
         sweep_settings = [sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0]
+        train_event.then(describe_sweep, sweep_settings, sweep_plan, queue=False, show_progress="hidden",
+                         api_visibility="private", preprocess=False)
         for control in sweep_settings:
             control.change(describe_sweep, sweep_settings, sweep_plan, queue=False, show_progress="hidden",
                            api_visibility="private", preprocess=False)
