@@ -268,8 +268,8 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
                 last_yield = now
                 yield (report.status_line(snap, rate), history.gallery(snap), *history.figures(), history.band_figure(),
                        None, gr.skip(), history)
-    if rate:
-        SPEED.observe(config, rate)
+    if history.steady_rate():
+        SPEED.observe(config, history.steady_rate())
     out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=_runs_dir()))
     try:
         paths = report.write_outputs(out, history)
@@ -837,7 +837,8 @@ def main(argv=None):
     # Compiled programs survive restarts on disk, and the defaults' programs compile while the page loads,
     # so the first Train click starts at once (see README, Performance).
     train.enable_compilation_cache()
-    threading.Thread(target=train.warm_up, args=(configs.CPU,), name="warm-up", daemon=True).start()
+    warm = lambda: [train.warm_up(c) for c in (configs.CPU, configs.CLASS)]  # noqa: E731 (the presets' programs)
+    threading.Thread(target=warm, name="warm-up", daemon=True).start()
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):  # Gradio's own lines, including a long one when sharing fails
         _, local_url, share_url = demo.launch(server_name=args.host, server_port=args.port, share=share,

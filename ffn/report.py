@@ -129,6 +129,7 @@ class History:
         self.ground_truth = images.to_uint8(ground_truth)  # (R, R, 3)
         self.name = name
         self.steps: list[int] = []
+        self.elapsed: list[float] = []  # seconds since the run started, at each snapshot
         self.train_psnr: dict[str, list[float]] = {s: [] for s in config.mappings}
         self.test_psnr: dict[str, list[float]] = {s: [] for s in config.mappings}
         self.frames: list[tuple[int, dict[str, np.ndarray], dict[str, str]]] = []  # step, pictures, captions
@@ -139,6 +140,7 @@ class History:
 
     def add(self, snap: Snapshot) -> None:
         self.steps.append(snap.step)
+        self.elapsed.append(snap.elapsed)
         for spec in self.config.mappings:
             self.train_psnr[spec].append(snap.train_psnr[spec])
             self.test_psnr[spec].append(snap.test_psnr[spec])
@@ -161,6 +163,13 @@ class History:
         shape = (len(self.steps), self.bands.count)
         errors = {s: np.asarray(rows).reshape(shape) for s, rows in self.band_errors.items()}
         return plots.band_error_figure(self.steps, errors, self.bands.edges, self.bands.empty, self.colors, height)
+
+    def steady_rate(self) -> float | None:
+        """Steps per second from the first trained snapshot on: the speed a run keeps, without the first chunk's
+        one-time costs (compiling, and a first execution that can take longer still); None before two chunks."""
+        if len(self.steps) < 3 or self.elapsed[-1] <= self.elapsed[1]:
+            return None
+        return (self.steps[-1] - self.steps[1]) / (self.elapsed[-1] - self.elapsed[1])
 
     def gallery(self, snap: Snapshot) -> list[tuple[np.ndarray, str]]:
         """(picture, caption) of every reconstruction at `snap` (captioned with its test PSNR), then the ground truth."""
