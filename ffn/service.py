@@ -190,16 +190,29 @@ MEASURABLE_FLOPS = 1e9  # FLOPs per step from which a run's speed is mostly arit
 
 
 class Speed:
-    """The trainer's FLOP rate on this server: measured by the last run, else 80% of a quick matmul measurement.
+    """The trainer's FLOP rate on this server: measured by finished runs, per network shape, else 80% of a quick
+    matmul measurement.
 
-    A property of the machine, not of a visitor, so one instance serves every visitor. The efficiency of a run
-    relative to the measured rate is then 1 (the rate already is the trainer's own).
+    A property of the machine, not of a visitor, so one instance serves every visitor. The rate depends on the
+    shapes (a 4×64 network keeps the cores less busy than a 4×256 one), so each (resolution, depth, width,
+    features) keeps its own; a shape not seen yet takes the nearest one seen (in network width, then resolution),
+    or the matmul rate before any run.
     """
 
     def __init__(self):
-        self.gflops: float | None = None
+        self.gflops: float | None = None  # the matmul-based rate, measured once
+        self.observed: dict[tuple, float] = {}  # (size, depth, width, features) -> GFLOP/s a run reached
 
-    def rate(self) -> float:
+    @staticmethod
+    def _shape(config: configs.Config) -> tuple:
+        return config.size, config.depth, config.width, config.features
+
+    def rate(self, config: configs.Config | None = None) -> float:
+        if config is not None and self.observed:
+            size, depth, width, features = self._shape(config)
+            nearest = min(self.observed, key=lambda k: (abs(math.log(k[2] / width)), abs(math.log(k[0] / size)),
+                                                         abs(k[1] - depth), abs(math.log(k[3] / features))))
+            return self.observed[nearest]
         if self.gflops is None:
             self.gflops = 0.8 * cost.matmul_gflops(512, repeats=3)
         return self.gflops
@@ -208,11 +221,11 @@ class Speed:
         """Keeps the rate a finished run reached, if it was large enough to tell: a tiny run's time is mostly the
         fixed cost of each step and snapshot, and its FLOP rate would make every larger run look far slower."""
         if cost.iteration_flops(config) >= MEASURABLE_FLOPS:
-            self.gflops = cost.iteration_flops(config) * steps_per_second / 1e9
+            self.observed[self._shape(config)] = cost.iteration_flops(config) * steps_per_second / 1e9
 
     def estimate(self, config: configs.Config) -> float:
         """Seconds a run of `config` should take here, compilation included."""
-        return cost.estimate_seconds(config, self.rate(), efficiency=1.0)
+        return cost.estimate_seconds(config, self.rate(config), efficiency=1.0)
 
 
 def duration(seconds: float) -> str:

@@ -68,3 +68,19 @@ def test_plan_counts_mappings_in_words():
     speed = service.Speed()
     speed.gflops = 100.0
     assert service.plan(service.make_config(**{**PAGE, "selected": ["none"]}), speed).startswith("**1 mapping** ×")
+
+
+def test_speed_is_learnt_per_network_shape():
+    """A 4×64 run's rate must not set the estimate of a 4×128 run (it made the default run's estimate 2.2× too long)."""
+    speed = service.Speed()
+    speed.gflops = 100.0
+    small, big = config.CLASS, config.CPU
+    assert speed.rate(big) == 100.0  # nothing seen yet: the matmul-based rate
+    speed.observe(small, 10.0)  # steps/s
+    assert speed.rate(big) == pytest.approx(speed.rate(small))  # the nearest shape seen so far
+    speed.observe(big, 5.0)
+    from ffn import cost
+    assert speed.rate(big) == pytest.approx(cost.iteration_flops(big) * 5.0 / 1e9)
+    assert speed.rate(small) == pytest.approx(cost.iteration_flops(small) * 10.0 / 1e9)
+    speed.observe(config.TINY, 1.0)  # too small to measure: kept out
+    assert len(speed.observed) == 2
