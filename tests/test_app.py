@@ -1,9 +1,15 @@
 """The app: its handler as a plain generator, the served app through gradio_client, and a real browser."""
 
+import contextlib
 import json
+import os
 import pathlib
 import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import gradio as gr
 import numpy as np
@@ -203,7 +209,7 @@ def test_sigma_sweep_streams_and_offers_its_best_sigma():
     status, figure, best = updates[-1]
     sigmas = list(figure.data[0].x)
     assert len(sigmas) == 5 and best in sigmas and "best σ" in status
-    assert f"σ = 0.5, " in app.describe_sweep(0.5, 20, 5, 64, 50, 1e-2, 3, 32, 16, 0) and "about" in \
+    assert "σ = 0.5, " in app.describe_sweep(0.5, 20, 5, 64, 50, 1e-2, 3, 32, 16, 0) and "about" in \
         app.describe_sweep(0.5, 20, 5, 64, 50, 1e-2, 3, 32, 16, 0)
     slider, choices, said = app.use_sigma(best, ["none"])
     assert f"σ = {service.custom_sigma(slider['value']):g} is now on the *Custom σ* slider" in said
@@ -217,68 +223,50 @@ def test_siren_trains_from_the_page():
     assert "step 50 / 50" in last[0] and last[6].config.model == "siren"
 
 
-def test_share_without_internet_says_so_in_one_line_and_keeps_serving():
-    """`python app.py --share` where no tunnel can be made: one clear line, and the local server answers."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
-           # Make sure no tunnel can be reached, whatever this machine's network.
-           "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
-    proc = subprocess.Popen([sys.executable, "app.py", "--share", "--port", str(port)], cwd=app.ROOT, env=env,
+@contextlib.contextmanager
+def app_process(args: list[str], env: dict, until: str):
+    """`python app.py ARGS` in a process of its own: yields everything it printed up to the line holding `until`
+    (or 120 s), then stops it."""
+    proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=app.ROOT, env={**os.environ, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines, deadline = [], time.time() + 120
-        while time.time() < deadline and not any("public link" in line for line in lines):
+        while time.time() < deadline and not any(until in line for line in lines):
             line = proc.stdout.readline()
             if not line:
                 break
             lines.append(line)
-        text = "".join(lines)
+        yield "".join(lines)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_share_without_internet_says_so_in_one_line_and_keeps_serving():
+    """`python app.py --share` where no tunnel can be made: one clear line, and the local server answers."""
+    port = free_port()
+    # Make sure no tunnel can be reached, whatever this machine's network.
+    env = {"GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", "HTTPS_PROXY": "http://127.0.0.1:9",
+           "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
+    with app_process(["--share", "--port", str(port)], env, until="public link") as text:
         assert f"serving at http://127.0.0.1:{port}/" in text
         assert "Could not make a public link" in text and "still serving locally" in text
         assert "frpc" not in text  # Gradio's long instructions are not shown
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
-def test_on_a_space_the_app_listens_where_spaces_expect_and_makes_no_share_link():
+def test_on_a_space_the_app_listens_where_spaces_expect_and_makes_no_share_link(monkeypatch):
     """With the variables a Hugging Face Space sets (SPACE_ID; Gradio also reads SYSTEM=spaces), `python app.py
     --share` serves on every interface, says which Space and hardware it runs on, and makes no share link."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
     port = free_port()
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", "SPACE_ID": "someone/ffn",
-           "SYSTEM": "spaces", "GRADIO_SERVER_PORT": str(port), "CPU_CORES": "2", "MEMORY": "16Gi",
-           "ACCELERATOR": "none"}
-    env.pop("GRADIO_SERVER_NAME", None)
-    proc = subprocess.Popen([sys.executable, "app.py", "--share"], cwd=app.ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        lines, deadline = [], time.time() + 120
-        while time.time() < deadline and not any("no share link" in line for line in lines):
-            line = proc.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-        text = "".join(lines)
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    env = {"GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", "SPACE_ID": "someone/ffn", "SYSTEM": "spaces",
+           "GRADIO_SERVER_PORT": str(port), "CPU_CORES": "2", "MEMORY": "16Gi", "ACCELERATOR": "none"}
+    with app_process(["--share"], env, until="no share link") as text:
         assert f"serving at http://0.0.0.0:{port}" in text or f"serving at http://localhost:{port}" in text, text
         assert "Hugging Face Space someone/ffn: CPU only, 2 CPU cores, 16Gi memory" in text
         assert "no share link is made" in text and "Could not make a public link" not in text
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_the_paper_view_shows_the_newest_set_table(tmp_path, monkeypatch):
