@@ -156,20 +156,22 @@ def encode_t(coords, b):
     return jnp.concatenate([jnp.sin(x_proj), jnp.cos(x_proj)], axis=0)
 
 
-def suggested_sigma(size: int) -> float:
-    """A good first σ for a natural photograph at size×size px: 10 at 512 px (the paper), scaled with size.
+def suggested_sigma(size: int, at_512: float = 10.0) -> float:
+    """σ for a size×size image, given the σ that suits 512 px (10 for a natural photograph, the paper's), scaled
+    with the size.
 
     σ counts cycles per image side, so halving the resolution halves the detail there is to fit.
     """
-    return 10.0 * size / 512
+    return at_512 * size / 512
 
 
-def posenc_scale(size: int) -> float:
-    """The positional-encoding S that suits a size×size image: 6 at 512 px (the paper), one less per halving.
+def posenc_scale(size: int, at_512: float = 6.0) -> float:
+    """The positional-encoding S for a size×size image, given the S that suits 512 px (6, the paper's): one less
+    per halving, at least 1.
 
     posenc:S reaches 2**S - 1 cycles per side, so halving the resolution (and the detail there is) takes one off.
     """
-    return max(1.0, round(6 + math.log2(size / 512)))
+    return float(max(1, round(at_512 + math.log2(size / 512))))
 
 
 def overfit_warning(mapping: Mapping, size: int) -> str | None:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ffn import checks, paper
+from ffn import checks, mappings, paper
 from ffn.config import MAX_MAPPINGS, Config
 
 ASSETS = pathlib.Path(__file__).resolve().parents[1] / "assets"
@@ -56,23 +56,6 @@ TEXT_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaV
 # The protocol at a resolution
 
 
-def scaled_sigma(sigma: float, size: int) -> float:
-    """σ (cycles per image side) chosen at 512 px, for a size×size image: σ·size/512.
-
-    Halving the resolution halves the detail there is to fit (and the Nyquist limit), so the same σ would
-    over-fit there. (`ffn.mappings.suggested_sigma` is this rule for the natural images' σ = 10.)
-    """
-    return sigma * size / 512
-
-
-def scaled_posenc(scale: float, size: int) -> float:
-    """Positional encoding's S chosen at 512 px, for a size×size image: S + log2(size/512), rounded, at least 1.
-
-    The top frequency is 2**S - 1 cycles per side, so one halving of the resolution takes one off S.
-    """
-    return float(max(1, round(scale + math.log2(size / 512))))
-
-
 def protocol(dataset: str, size: int = 512, iters: int = 2000, depth: int = 4, width: int = 256,
              features: int = 256, seed: int = 0, sigma: float | None = None) -> Config:
     """The paper's Table 1 setting for `dataset` at `size` px: its mappings and learning rates, σ and S scaled
@@ -83,9 +66,9 @@ def protocol(dataset: str, size: int = 512, iters: int = 2000, depth: int = 4, w
     for m in base.parsed:
         scale = m.scale
         if m.kind == "posenc":
-            scale = scaled_posenc(scale, size)
+            scale = mappings.posenc_scale(size, at_512=scale)
         elif m.kind == "gauss":
-            scale = scaled_sigma(scale, size) if sigma is None else sigma
+            scale = mappings.suggested_sigma(size, at_512=scale) if sigma is None else sigma
         text = m.kind if scale is None else f"{m.kind}:{scale:g}"
         specs.append(text if m.lr is None else f"{text}@{m.lr:g}")
     return base.replace(mappings=tuple(specs), size=size, iters=iters, depth=depth, width=width,

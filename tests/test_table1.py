@@ -42,10 +42,10 @@ def test_protocol_is_the_paper_setting_at_512_and_scales_sigma_and_s_with_the_re
     assert (small.iters, small.width, small.features, small.depth) == (500, 128, 128, 4)
     assert table1.protocol("text", size=256).mappings == ("none", "basic", "posenc:4", "gauss:7")
     assert table1.protocol("natural", size=16, sigma=3).mappings[2:] == ("posenc:1", "gauss:3")  # S at least 1
-    assert table1.scaled_sigma(10, 512) == mappings.suggested_sigma(512) == 10
-    assert table1.scaled_sigma(10, 128) == mappings.suggested_sigma(128)
-    assert [table1.scaled_posenc(6, s) for s in (512, 256, 128, 64, 16)] == [6, 5, 4, 3, 1]
-    assert all(table1.scaled_posenc(6, s) == mappings.posenc_scale(s) for s in (16, 48, 100, 512, 2048))
+    assert mappings.suggested_sigma(512, at_512=10) == mappings.suggested_sigma(512) == 10
+    assert mappings.suggested_sigma(128, at_512=14) == 3.5
+    assert [mappings.posenc_scale(s) for s in (512, 256, 128, 64, 16)] == [6, 5, 4, 3, 1]
+    assert [mappings.posenc_scale(s, at_512=5) for s in (512, 256, 128, 64, 16)] == [5, 4, 3, 2, 1]
     with pytest.raises(ValueError, match="dataset must be one of natural, text"):
         table1.protocol("faces")
 
