@@ -289,10 +289,9 @@ def replay(history: report.History | None, step):
     if history is None or not history.steps:
         return gr.skip(), gr.skip(), "Train first: the replay shows the snapshots of your run."
     try:
-        step = checks.whole(step, "step", 0, history.config.iters)
+        at, items = history.replay(step)
     except ValueError as e:
         raise _error(e) from None
-    at, items = history.replay(step)
     return items, history.test_figure_at(at), f"Step **{at}** of {history.config.iters}: the networks as they were then."
 
 
@@ -307,7 +306,7 @@ def starting(iters):
     """At a Train click: the views say they show the last run until this one ends; the replay spans its steps."""
     note = "A new run is starting: until it ends, the views below still show your previous run."
     try:
-        return note, gr.update(maximum=checks.whole(iters, "iters", 1, service.CAPS.iters), value=0)
+        return note, gr.update(maximum=service.replay_span(iters), value=0)
     except ValueError:  # the run itself will say what is wrong
         return note, gr.skip()
 

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 from PIL import Image
 
-from ffn import analysis, bands, images, mappings, paper, plots, train, video
+from ffn import analysis, bands, checks, images, mappings, paper, plots, train, video
 from ffn.service import duration
 from ffn.config import Config
 from ffn.train import Snapshot
@@ -178,7 +178,9 @@ class History:
 
     def replay(self, step: int) -> tuple[int, list[tuple[np.ndarray, str]]]:
         """The gallery as it stood at the last snapshot at or before `step`: (that snapshot's step, [(picture,
-        caption)] with the ground truth last). Pictures are the video's (at most VIDEO_TILE px wide)."""
+        caption)] with the ground truth last). Pictures are the video's (at most VIDEO_TILE px wide). A step that is
+        no whole number from 0 to the run's steps raises `checks.Invalid`."""
+        step = checks.whole(step, "step", 0, self.config.iters)
         index = max(0, int(np.searchsorted(self.steps, step, side="right")) - 1)
         at, pictures, labels = self.frames[index]
         return at, [(pictures[s], labels[s]) for s in self.config.mappings] + [(self.ground_truth, "ground truth")]

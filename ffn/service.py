@@ -146,6 +146,11 @@ def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, 
     return capped(config, caps, speed)
 
 
+def replay_span(iters) -> int:
+    """The steps a replay of a run asked for with `iters` spans: `iters` itself, checked as the run will check it."""
+    return checks.whole(iters, configs.LIMITS["iters"][0], 1, CAPS.iters, param="iters")
+
+
 def make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
                       w0=30.0, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
     """A checked, capped Config of a σ sweep from the page's values as sent."""

@@ -302,3 +302,10 @@ def test_the_theory_view_streams_spectra_then_regression_pictures(result):
     assert picture.dtype == np.uint8 and picture.shape[1] > 4 * 64  # three mappings and the ground truth
     with pytest.raises(gr.Error, match="Train first"):
         next(app.theory_view(None))
+
+
+def test_the_replay_refuses_a_step_outside_the_run():
+    history = list(app.train_run(CAT, *args(iters=50)))[-1][7]
+    with pytest.raises(gr.Error, match=r"step must be at most 50 \(got 51\)"):
+        app.replay(history, 51)
+    assert "Step **50** of 50" in app.replay(history, 50)[2]
