@@ -493,6 +493,7 @@ def time_cap(monkeypatch):
     10 TFLOP/s, so that estimates do not depend on how busy the machine running the tests is."""
     monkeypatch.setattr(service, "CAPS", service.Caps(seconds=4))
     monkeypatch.setattr(app.SPEED, "gflops", 1e4)
+    monkeypatch.setattr(app.SPEED, "observed", {})  # no speed learnt from earlier tests' runs either
 
 
 def test_a_run_far_over_the_time_limit_is_refused_before_it_queues(client, time_cap):
