@@ -399,26 +399,34 @@ def kernel_view(result: Result | None, spec, trained):
 
 def theory_view(result: Result | None):
     """What the neural tangent kernel says about this run's mappings: each kernel's spectrum on the band-error
-    chart's frequency axis, then (up to ntk.MAX_REGRESSION_SIZE px) the picture kernel regression converges to,
-    one mapping at a time. Streams (status, spectrum figure, regression pictures)."""
+    chart's frequency axis, then (up to ntk.MAX_REGRESSION_SIZE px) the pictures the infinite-width network
+    reaches after as many gradient-descent steps as the run took and in the limit, one mapping at a time,
+    under the trained networks. Streams (status, spectrum figure, pictures)."""
     result = _need(result)
-    config, truth = result.config, result.truth
+    config, truth, snapshot = result.config, result.truth, result.snapshot
     yield "Computing each mapping's kernel spectrum…", gr.skip(), gr.skip()
     edges, spectra = ntk.band_spectra(config)
     figure = plots.ntk_band_spectrum_figure(edges, spectra, colors=result.colors)
     try:
         ntk.regression_size(config.size)
     except ValueError as e:
-        yield f"Kernel spectra of every mapping above. No regression pictures: {e}", figure, None
+        yield f"Kernel spectra of every mapping above. No pictures: {e}", figure, None
         return
-    image, results = analysis.as_float(truth), {}
+    image, results, steps = analysis.as_float(truth), {}, snapshot.step
     for i, spec in enumerate(config.mappings):
-        yield f"Kernel regression: {spec} ({i + 1} of {len(config.mappings)})…", figure, gr.skip()
-        results[spec] = ntk.regression_image(image, spec, config)
-    best = max(results, key=lambda s: results[s][2])
-    yield (f"Done. Kernel regression's best test PSNR: **{best}**, {results[best][2]:.2f} dB; your trained networks' "
-           f"best: {report.best_mapping(result.snapshot)}.", figure,
-           ntk.regression_grid(results, truth, f"where gradient descent converges (NTK regression), {config.size} px"))
+        yield f"The theory's pictures: {spec} ({i + 1} of {len(config.mappings)})…", figure, gr.skip()
+        results[spec] = ntk.predictions(image, spec, config, steps=[steps])
+    rows = [("trained", {s: (snapshot.images[s], snapshot.test_psnr[s]) for s in config.mappings}),
+            (f"NTK, {steps} steps", {s: (p[0].picture, p[0].test_psnr) for s, p in results.items()}),
+            ("NTK, converged", {s: (p[1].picture, p[1].test_psnr) for s, p in results.items()})]
+    at_steps = {s: p[0].test_psnr for s, p in results.items()}
+    best, trained = max(at_steps, key=at_steps.get), report.best_mapping(snapshot)
+    none = f" (`none`: {at_steps['none']:.2f} dB)" if "none" in at_steps and best != "none" else ""
+    yours = f"**{trained}**, {snapshot.test_psnr[trained]:.2f} dB" if trained else "none (every run diverged)"
+    yield (f"Done. After {steps} steps of gradient descent the theory's best test PSNR is **{best}**'s, "
+           f"{at_steps[best]:.2f} dB{none}; your trained networks' best: {yours}.", figure,
+           ntk.prediction_grid(rows, truth, f"Your networks after {steps} steps of Adam; the infinite-width NTK after "
+                                            f"{steps} steps of gradient descent; the NTK converged ({config.size} px)"))
 
 
 def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
@@ -561,10 +569,14 @@ kernel stationary, a function of v − v′ alone (§4), and σ sets how far its
 1. The **band-error chart** above: which frequency bands each trained network has learned, step by step.
 2. The **kernel's spectrum** here, on the same frequency axis: the bands a network learns late are those where
    its kernel's spectrum is small. Without a mapping it falls steeply; a larger σ keeps it flat further out.
-3. The **NTK regression pictures**: where gradient descent would end if it ran forever, f = K(grid, train)
-   K(train, train)⁻¹ y. They describe the NTK-parameterised, linear-output network of the same depth and
-   mapping at infinite width, trained by plain gradient descent to convergence, not our finite, sigmoid-output
-   network trained by Adam for a few hundred steps: the theory's limit, not a forecast of the pictures above.
+3. The **pictures**, one column per mapping. Top: your trained networks. Middle: what the theory predicts
+   after as many steps, for the NTK-parameterised, linear-output network of the same depth and mapping at
+   infinite width, trained by plain gradient descent at the step η = N/λ_max (N training pixels, λ_max the
+   kernel's largest eigenvalue), so that each frequency's error shrinks by the factor 1 − λ_f/λ_max per step,
+   the spectrum's value: spectral bias, in pictures. Bottom: where that gradient descent ends if it runs
+   forever, kernel regression f = K(grid, train) K(train, train)⁻¹ y: every kernel then interpolates the
+   training pixels and the mappings differ far less. The theory is not our finite, sigmoid-output network
+   trained by Adam (which moves faster than plain gradient descent): compare the rows in kind, not dB for dB.
 """
 
 CSS = """

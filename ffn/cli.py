@@ -3,7 +3,8 @@
 Trains every mapping on one image, shows a progress bar, prints a table of final PSNRs and writes
 metrics.json, metrics.csv, a PNG per mapping, ground_truth.png, comparison.png, psnr.html, training.mp4,
 spectra.html (radial power spectra) and spectra.png (log spectra); with --sweep also sweep.json and sweep.html;
-with --theory also ntk_SPEC.png (the infinite-width network's kernel regression) and its PSNRs in metrics.json.
+with --theory also ntk_SPEC.png and ntk_SPEC_ITERS_steps.png (the infinite-width network's kernel regression,
+and its picture after as many gradient-descent steps as the run) and their PSNRs in metrics.json.
 """
 
 import argparse
@@ -44,8 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", type=pathlib.Path, default=None, help="output folder (default: runs/IMAGE-SIZEpx)")
     p.add_argument("--no-video", action="store_true", help="skip training.mp4")
     p.add_argument("--theory", action="store_true",
-                   help="also write ntk_SPEC.png per mapping, what the infinite-width network converges to (NTK "
-                        "kernel regression), with its PSNRs in metrics.json (up to 128 px)")
+                   help="also write, per mapping, what the infinite-width network (NTK) predicts: ntk_SPEC.png where "
+                        "gradient descent converges (kernel regression) and ntk_SPEC_ITERS_steps.png after the run's "
+                        "number of steps, with their PSNRs in metrics.json (up to 128 px)")
     return p.parse_args(argv)
 
 
@@ -131,8 +133,9 @@ def write_sweep(out: pathlib.Path, summary: dict) -> dict[str, pathlib.Path]:
 
 
 def write_theory(out: pathlib.Path, image, config) -> dict[str, pathlib.Path]:
-    """ntk_SPEC.png per mapping (`ffn.ntk.regression_image`) and its PSNRs as "ntk" in metrics.json's mappings;
-    above `ntk.MAX_REGRESSION_SIZE` a one-line note instead."""
+    """What the infinite-width NTK predicts (`ffn.ntk.predictions`), per mapping: ntk_SPEC.png, the limit
+    (kernel regression), and ntk_SPEC_ITERS_steps.png, after the run's number of gradient-descent steps, with
+    their PSNRs as "ntk" in metrics.json's mappings; above `ntk.MAX_REGRESSION_SIZE` a one-line note instead."""
     from PIL import Image
 
     from ffn import checks, ntk, report
@@ -144,14 +147,20 @@ def write_theory(out: pathlib.Path, image, config) -> dict[str, pathlib.Path]:
         return {}
     metrics_path = out / "metrics.json"
     document = json.loads(metrics_path.read_text())
+    finite = lambda v: round(v, 4) if math.isfinite(v) else None  # noqa: E731 (JSON has no inf)
     paths = {}
     for spec in config.mappings:
-        picture, train_psnr, test_psnr = ntk.regression_image(image, spec, config)
-        name = f"ntk_{report.filename(spec)}.png"
-        paths[name] = out / name
-        Image.fromarray(picture).save(paths[name])
-        finite = lambda v: round(v, 4) if math.isfinite(v) else None  # noqa: E731 (JSON has no inf)
-        document["mappings"][spec]["ntk"] = {"train_psnr": finite(train_psnr), "test_psnr": finite(test_psnr)}
-        print(f"NTK regression {spec}: train {train_psnr:.2f} dB, test {test_psnr:.2f} dB")
+        at_steps, limit = ntk.predictions(image, spec, config, steps=[config.iters])
+        stem = f"ntk_{report.filename(spec)}"
+        for name, prediction in ((f"{stem}.png", limit), (f"{stem}_{config.iters}_steps.png", at_steps)):
+            paths[name] = out / name
+            Image.fromarray(prediction.picture).save(paths[name])
+        document["mappings"][spec]["ntk"] = {
+            "train_psnr": finite(limit.train_psnr), "test_psnr": finite(limit.test_psnr),
+            "at_steps": {"steps": config.iters, "train_psnr": finite(at_steps.train_psnr),
+                         "test_psnr": finite(at_steps.test_psnr)}}
+        print(f"NTK {spec}: after {config.iters} steps train {at_steps.train_psnr:.2f} dB, test "
+              f"{at_steps.test_psnr:.2f} dB; converged (kernel regression) train {limit.train_psnr:.2f} dB, test "
+              f"{limit.test_psnr:.2f} dB")
     metrics_path.write_text(json.dumps(document, indent=1, allow_nan=False))
     return paths

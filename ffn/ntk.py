@@ -9,12 +9,16 @@ The kernel here is that of the NTK-parameterised network `NTKMLP` (linear read-o
 standard-parameterised MLP with a sigmoid output: same depth, same mapping, a different infinite-width object.
 `relu_ntk` is the closed form (Arora et al. 2019), `empirical_ntk` the finite-width kernel a test holds it to.
 
-Two views build on it: `regression_image`, the picture gradient descent converges to at infinite width
-(kernel regression on the training pixels, with its PSNRs), and `kernel_spectrum` / `band_spectrum`, how fast
-each frequency is learned, on the frequency bands of `ffn.bands`.
+Two views build on it: `predictions`, the pictures the infinite-width network reaches after a number of
+gradient-descent steps and in the limit (kernel regression on the training pixels), with their PSNRs, and
+`kernel_spectrum` / `band_spectrum`, how fast each frequency is learned, on the frequency bands of `ffn.bands`.
+The first shows spectral bias in pictures: after the steps a trained network takes, the kernel without a
+mapping has learnt little but the image's coarse shapes, while in the limit every kernel interpolates the
+training pixels and the pictures differ far less.
 """
 
 import concurrent.futures
+import dataclasses
 import functools
 import math
 import os
@@ -205,10 +209,10 @@ def run_gauss(config) -> np.ndarray:
     return mappings.gaussian_basis(key_b, config.features)
 
 
-# --------------------------------------------------------------------- kernel regression: the t → ∞ picture
+# ------------------------------------------- what the infinite-width network predicts: after t steps, and t → ∞
 
 MAX_REGRESSION_SIZE = 128  # px per side: 4096 training pixels, a 128 MB kernel, 15 s and 1 GB per mapping on 2 cores
-RIDGE = 1e-6  # added to K(train, train)'s diagonal, times its mean diagonal entry: see `regression_image`
+RIDGE = 1e-6  # added to K(train, train)'s diagonal, times its mean diagonal entry: see `predictions`
 
 
 def regression_size(size) -> int:
@@ -230,40 +234,103 @@ def _mapped_grid(spec, config, size: int) -> np.ndarray:
     return mapped_inputs(spec, data.coordinates(size), config.features, run_gauss(config))
 
 
-def regression_image(image, spec: str, config) -> tuple[np.ndarray, float, float]:
-    """What the infinite-width `NTKMLP` converges to when trained on an image: kernel regression with its NTK.
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """One picture the theory predicts for a mapping, with its PSNRs (dB, of the picture's values)."""
 
-    f = K(grid, train) (K(train, train) + λI)⁻¹ y with K = `relu_ntk` at `config.depth` on the mapping's γ (B
-    exactly as the trainer builds it, from `config.features` and `config.seed`), y the training pixels
-    (`ffn.data.train_pixels`, R, G and B alike). This is gradient descent's limit from a network whose output
-    starts at its mean, 0 (THEORY.md, f_inf). λ = RIDGE × mean diagonal of K: without it the `none` kernel,
-    smooth and nearly low-rank, makes the solve numerically singular; at 1e-6 it changes the Fourier mappings'
-    fit by far less than one 8-bit level. image: (R, R, 3) in [0, 1] (floats or uint8), R <= MAX_REGRESSION_SIZE.
-    Returns (picture (R, R, 3) uint8, train PSNR, test PSNR), the PSNRs (dB) of the prediction clipped to
-    [0, 1] (what the picture shows) on the training and the held-out (`test_pixels`) pixels.
+    picture: np.ndarray  # (R, R, 3) uint8
+    train_psnr: float
+    test_psnr: float
+    steps: int | None  # gradient-descent steps; None for the limit t → ∞, kernel regression
+
+
+def largest_eigenvalue(k: np.ndarray, iterations: int = 200, rtol: float = 1e-6) -> float:
+    """λ_max of a symmetric positive semi-definite matrix by power iteration (never above the true value).
+
+    Each iteration is one product with K; it stops when the Rayleigh quotient changes by less than rtol. The
+    NTK's top eigenvalue (its DC-like mode) stands far above the next, so a few dozen iterations do.
+    """
+    v = np.ones(len(k), np.float64) / math.sqrt(len(k))  # the constant vector: close to the top mode here
+    estimate = 0.0
+    for _ in range(iterations):
+        w = k @ v
+        new = float(v @ w)
+        v = w / np.linalg.norm(w)
+        if abs(new - estimate) <= rtol * abs(new):
+            return new
+        estimate = new
+    return estimate
+
+
+def descent_coefficients(k: np.ndarray, y: np.ndarray, steps: int, lam_max: float) -> np.ndarray:
+    """c_t with f_t(x*) = K(x*, X) c_t after `steps` steps of gradient descent: (N, N), (N, c) -> (N, c) float64.
+
+    THEORY.md's linearised dynamics for the loss (1/2N) Σ (f(x_i) - y_i)² from f_0 = 0 (the network's mean
+    output at initialisation), with the step η = N / λ_max: then the residual's component along K's
+    eigenvector k shrinks by the factor (1 - λ_k / λ_max) per step, the fastest mode is learnt in one step and
+    none overshoots; λ_k / λ_max is what `kernel_spectrum` plots. Run step by step, as the formula reads:
+    r_{s+1} = r_s - K r_s / λ_max, c_{s+1} = c_s - r_s / λ_max, r_0 = -y; one product with K (float32) a step.
+    """
+    k32 = np.asarray(k, np.float32)
+    r = -np.asarray(y, np.float32)
+    c = np.zeros(r.shape, np.float64)
+    rate = np.float32(1.0 / lam_max)
+    for _ in range(steps):
+        c -= rate * r
+        r -= rate * (k32 @ r)
+    return c
+
+
+def predictions(image, spec: str, config, steps=()) -> list[Prediction]:
+    """What the infinite-width `NTKMLP` predicts when trained on an image: the picture after each number of
+    gradient-descent steps in `steps` (`descent_coefficients`), then the one it converges to (steps None).
+
+    The limit is kernel regression, f = K(grid, train) (K(train, train) + λI)⁻¹ y, with K = `relu_ntk` at
+    `config.depth` on the mapping's γ (B exactly as the trainer builds it, from `config.features` and
+    `config.seed`), y the training pixels (`ffn.data.train_pixels`, R, G and B alike): gradient descent's
+    limit from a network whose output starts at its mean, 0 (THEORY.md, f_inf). λ = RIDGE × mean diagonal of
+    K: without it the `none` kernel, smooth and nearly low-rank, makes the solve numerically singular; at
+    1e-6 it changes the Fourier mappings' fit by far less than one 8-bit level (the finite-step pictures need
+    no ridge). image: (R, R, 3) in [0, 1] (floats or uint8), R <= MAX_REGRESSION_SIZE. Each picture is the
+    prediction clipped to [0, 1]; its PSNRs are measured on the training and the held-out (`test_pixels`)
+    pixels. At 128 px about 15 s per mapping for the limit, plus 2-4 s per 100 steps, on 2 cores.
     """
     truth = np.asarray(image)
     truth = truth / 255.0 if truth.dtype == np.uint8 else truth.astype(np.float64)
     if truth.ndim != 3 or truth.shape[0] != truth.shape[1] or truth.shape[2] != 3 or truth.shape[0] % 2:
         raise checks.Invalid(f"The image must be (R, R, 3) with R even (got {truth.shape}).")
     size = regression_size(truth.shape[0])
+    steps = [checks.whole(t, "steps", 0, 10**6) for t in steps]
     x = _mapped_grid(spec, config, size)  # (R, R, d0)
     x_train = data.train_pixels(x).reshape(-1, x.shape[-1])  # (N, d0), N = (R/2)²
     y = data.train_pixels(truth).reshape(-1, 3)
     k = relu_ntk(x_train, x_train, config.depth)
+    coefficients = []
+    if steps:
+        lam_max = largest_eigenvalue(k)
+        coefficients = [descent_coefficients(k, y, t, lam_max) for t in steps]
     k[np.diag_indices_from(k)] += RIDGE * np.mean(np.diag(k))
     # LU, not Cholesky: NumPy has no triangular solve, and LU's 2/3 N³ flops take ~2 s of CPU at N = 4096
-    alpha = np.linalg.solve(k, y)  # (N, 3)
+    coefficients.append(np.linalg.solve(k, y))  # (N, 3)
     del k
-    pred = np.empty((size * size, 3))
+    c = np.concatenate(coefficients, axis=1)  # (N, 3 × pictures)
+    pred = np.empty((size * size, c.shape[1]))
     flat = x.reshape(-1, x.shape[-1])
     rows = max(1, BLOCK // len(x_train))
     for i in range(0, len(flat), rows):  # K(grid, train) a block of rows at a time: never the whole matrix
-        pred[i:i + rows] = relu_ntk(flat[i:i + rows], x_train, config.depth) @ alpha
-    pred = np.clip(pred.reshape(size, size, 3), 0.0, 1.0)
-    train = metrics.psnr(data.train_pixels(pred), data.train_pixels(truth))
-    test = metrics.psnr(data.test_pixels(pred), data.test_pixels(truth))
-    return images.to_uint8(pred), train, test
+        pred[i:i + rows] = relu_ntk(flat[i:i + rows], x_train, config.depth) @ c
+    out = []
+    for j, t in enumerate([*steps, None]):
+        p = np.clip(pred[:, 3 * j:3 * j + 3].reshape(size, size, 3), 0.0, 1.0)
+        out.append(Prediction(images.to_uint8(p), metrics.psnr(data.train_pixels(p), data.train_pixels(truth)),
+                              metrics.psnr(data.test_pixels(p), data.test_pixels(truth)), t))
+    return out
+
+
+def regression_image(image, spec: str, config) -> tuple[np.ndarray, float, float]:
+    """Kernel regression alone (`predictions` with no finite step count): (picture, train PSNR, test PSNR)."""
+    limit = predictions(image, spec, config)[-1]
+    return limit.picture, limit.train_psnr, limit.test_psnr
 
 
 # ------------------------------------------------------------------- the kernel's spectrum: learning speeds
@@ -357,8 +424,13 @@ def band_spectra(config, size: int | None = None) -> tuple[np.ndarray, dict[str,
     return edges, {spec: values for spec, (_, values) in spectra.items()}
 
 
-def regression_grid(results: dict, ground_truth, title: str | None = None) -> np.ndarray:
-    """The kernel-regression pictures side by side with the ground truth, each captioned 'SPEC · NTK · 24.31 dB'
-    (test PSNR): results spec -> `regression_image`'s (picture, train PSNR, test PSNR). (H, W, 3) uint8."""
-    tiles = [(f"{spec} · NTK · {test:.2f} dB", picture) for spec, (picture, _, test) in results.items()]
-    return images.tile_grid(tiles + [("ground truth", images.to_uint8(ground_truth))], title=title)
+def prediction_grid(rows, ground_truth, title: str | None = None) -> np.ndarray:
+    """Rows of pictures, each row ending with the ground truth, each picture captioned 'SPEC · TAG · 24.31 dB'
+    (test PSNR): rows [(tag, {spec: (picture, test PSNR)})], e.g. the trained networks, the theory after as
+    many steps, the theory's limit. Every row has the same specs in the same order. (H, W, 3) uint8."""
+    rows = list(rows)
+    truth = images.to_uint8(ground_truth)
+    tiles = [tile for tag, pictures in rows
+             for tile in [*((f"{spec} · {tag} · {test:.2f} dB", picture) for spec, (picture, test) in pictures.items()),
+                          ("ground truth", truth)]]
+    return images.tile_grid(tiles, title=title, columns=len(tiles) // len(rows))

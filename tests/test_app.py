@@ -297,9 +297,11 @@ def test_the_1d_lab_streams_measured_and_predicted_residuals():
 def test_the_theory_view_streams_spectra_then_regression_pictures(result):
     updates = list(app.theory_view(result))
     status, figure, picture = updates[-1]
-    assert "Done" in status and "Kernel regression's best test PSNR" in status
+    steps = result.snapshot.step
+    assert "Done" in status and f"After {steps} steps of gradient descent the theory's best test PSNR" in status
     assert [t.name for t in figure.data] == list(result.config.mappings)  # one spectrum per mapping
-    assert picture.dtype == np.uint8 and picture.shape[1] > 4 * 64  # three mappings and the ground truth
+    # three rows (trained, the theory after the run's steps, converged) of three mappings and the ground truth
+    assert picture.dtype == np.uint8 and picture.shape[1] > 4 * 64 and picture.shape[0] > 3 * 64
     with pytest.raises(gr.Error, match="Train first"):
         next(app.theory_view(None))
 
