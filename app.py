@@ -417,16 +417,15 @@ def theory_view(result: Result | None):
         yield f"The theory's pictures: {spec} ({i + 1} of {len(config.mappings)})…", figure, gr.skip()
         results[spec] = ntk.predictions(image, spec, config, steps=[steps])
     rows = [("trained", {s: (snapshot.images[s], snapshot.test_psnr[s]) for s in config.mappings}),
-            (f"NTK, {steps} steps", {s: (p[0].picture, p[0].test_psnr) for s, p in results.items()}),
-            ("NTK, converged", {s: (p[1].picture, p[1].test_psnr) for s, p in results.items()})]
+            (f"NTK {steps} steps", {s: (p[0].picture, p[0].test_psnr) for s, p in results.items()}),
+            ("NTK limit", {s: (p[1].picture, p[1].test_psnr) for s, p in results.items()})]
     at_steps = {s: p[0].test_psnr for s, p in results.items()}
     best, trained = max(at_steps, key=at_steps.get), report.best_mapping(snapshot)
     none = f" (`none`: {at_steps['none']:.2f} dB)" if "none" in at_steps and best != "none" else ""
     yours = f"**{trained}**, {snapshot.test_psnr[trained]:.2f} dB" if trained else "none (every run diverged)"
     yield (f"Done. After {steps} steps of gradient descent the theory's best test PSNR is **{best}**'s, "
            f"{at_steps[best]:.2f} dB{none}; your trained networks' best: {yours}.", figure,
-           ntk.prediction_grid(rows, truth, f"Your networks after {steps} steps of Adam; the infinite-width NTK after "
-                                            f"{steps} steps of gradient descent; the NTK converged ({config.size} px)"))
+           ntk.prediction_grid(rows, truth, f"Trained (Adam) · NTK after {steps} gradient-descent steps · NTK limit"))
 
 
 def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
