@@ -423,8 +423,10 @@ def theory_view(result: Result | None):
     best, trained = max(at_steps, key=at_steps.get), report.best_mapping(snapshot)
     none = f" (`none`: {at_steps['none']:.2f} dB)" if "none" in at_steps and best != "none" else ""
     yours = f"**{trained}**, {snapshot.test_psnr[trained]:.2f} dB" if trained else "none (every run diverged)"
+    siren = (" Your networks are SIREN; the theory is that of the paper's ReLU network on the same mappings."
+             if config.model == "siren" else "")
     yield (f"Done. After {steps} steps of gradient descent the theory's best test PSNR is **{best}**'s, "
-           f"{at_steps[best]:.2f} dB{none}; your trained networks' best: {yours}.", figure,
+           f"{at_steps[best]:.2f} dB{none}; your trained networks' best: {yours}.{siren}", figure,
            ntk.prediction_grid(rows, truth, f"Trained (Adam) · NTK after {steps} gradient-descent steps · NTK limit"))
 
 

@@ -221,6 +221,8 @@ def test_sigma_sweep_streams_and_offers_its_best_sigma():
 def test_siren_trains_from_the_page():
     last = list(app.train_run(CAT, *args(selected=["none"]), "siren", 30.0))[-1]
     assert "step 50 / 50" in last[0] and last[6].config.model == "siren"
+    status = list(app.theory_view(last[6]))[-1][0]  # the theory is the ReLU network's: the page says so
+    assert "Your networks are SIREN; the theory is that of the paper's ReLU network" in status
 
 
 @contextlib.contextmanager
