@@ -262,23 +262,27 @@ def largest_eigenvalue(k: np.ndarray, iterations: int = 200, rtol: float = 1e-6)
     return estimate
 
 
-def descent_coefficients(k: np.ndarray, y: np.ndarray, steps: int, lam_max: float) -> np.ndarray:
-    """c_t with f_t(x*) = K(x*, X) c_t after `steps` steps of gradient descent: (N, N), (N, c) -> (N, c) float64.
+def descent_coefficients(k: np.ndarray, y: np.ndarray, steps, lam_max: float) -> list[np.ndarray]:
+    """c_t with f_t(x*) = K(x*, X) c_t after t steps of gradient descent, for each t in `steps`:
+    K (N, N), y (N, c) -> [(N, c) float64 per t], in one run of max(steps) steps.
 
     THEORY.md's linearised dynamics for the loss (1/2N) Σ (f(x_i) - y_i)² from f_0 = 0 (the network's mean
     output at initialisation), with the step η = N / λ_max: then the residual's component along K's
     eigenvector k shrinks by the factor (1 - λ_k / λ_max) per step, the fastest mode is learnt in one step and
-    none overshoots; λ_k / λ_max is what `kernel_spectrum` plots. Run step by step, as the formula reads:
+    no mode overshoots; λ_k / λ_max is what `kernel_spectrum` plots. Run step by step, as the formula reads:
     r_{s+1} = r_s - K r_s / λ_max, c_{s+1} = c_s - r_s / λ_max, r_0 = -y; one product with K (float32) a step.
     """
     k32 = np.asarray(k, np.float32)
     r = -np.asarray(y, np.float32)
     c = np.zeros(r.shape, np.float64)
     rate = np.float32(1.0 / lam_max)
-    for _ in range(steps):
+    at = {0: c.copy()}
+    for step in range(1, max(steps, default=0) + 1):
         c -= rate * r
         r -= rate * (k32 @ r)
-    return c
+        if step in steps:
+            at[step] = c.copy()
+    return [at[t] for t in steps]
 
 
 def predictions(image, spec: str, config, steps=()) -> list[Prediction]:
@@ -308,7 +312,7 @@ def predictions(image, spec: str, config, steps=()) -> list[Prediction]:
     coefficients = []
     if steps:
         lam_max = largest_eigenvalue(k)
-        coefficients = [descent_coefficients(k, y, t, lam_max) for t in steps]
+        coefficients = descent_coefficients(k, y, steps, lam_max)
     k[np.diag_indices_from(k)] += RIDGE * np.mean(np.diag(k))
     # LU, not Cholesky: NumPy has no triangular solve, and LU's 2/3 N³ flops take ~2 s of CPU at N = 4096
     coefficients.append(np.linalg.solve(k, y))  # (N, 3)
