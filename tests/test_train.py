@@ -132,13 +132,14 @@ def test_initialisation_is_the_papers():
 # ------------------------------------------------------------------ the fast step and render against the plain ones
 
 
-@pytest.mark.parametrize("model", ["relu", "siren"])
-def test_block_step_equals_the_reference_step(model):
-    """The trainer's step (feature-major, summed over blocks) is `train_step` up to float rounding."""
+@pytest.mark.parametrize("model, n", [("relu", 2048), ("siren", 2048), ("relu", 3072)])
+def test_block_step_equals_the_reference_step(model, n):
+    """The trainer's step (feature-major, summed over blocks) is `train_step` up to float rounding.
+
+    2048 pixels are two blocks, one step of `CHAINS` = 2 side by side; 3072 are three, summed one at a time."""
     config = TINY.replace(mappings=("gauss:2",), model=model)
     net = make_model(config)
     rng = np.random.default_rng(0)
-    n = 2048  # two blocks
     x = rng.uniform(size=(n, 2 * config.features)).astype(np.float32) * 2 - 1
     y = rng.uniform(size=(n, 3)).astype(np.float32)
     state = train.init_state(jax.random.key(0), net, 2 * config.features)
