@@ -331,12 +331,6 @@ def predictions(image, spec: str, config, steps=()) -> list[Prediction]:
     return out
 
 
-def regression_image(image, spec: str, config) -> tuple[np.ndarray, float, float]:
-    """Kernel regression alone (`predictions` with no finite step count): (picture, train PSNR, test PSNR)."""
-    limit = predictions(image, spec, config)[-1]
-    return limit.picture, limit.train_psnr, limit.test_psnr
-
-
 # ------------------------------------------------------------------- the kernel's spectrum: learning speeds
 
 EXACT_SPECTRUM_SIZE = 64  # px: up to here the `none` spectrum averages over every pixel as centre

@@ -187,10 +187,11 @@ def _picture(size):
 
 
 @pytest.mark.parametrize("spec", ["none", "gauss:3"])
-def test_regression_image_is_kernel_regression(spec):
+def test_the_limit_is_kernel_regression(spec):
     config = Config(size=16, features=FEATURES, depth=3, seed=7, mappings=("none",))
     image = _picture(16)
-    picture, train_psnr, test_psnr = ntk.regression_image(image, spec, config)
+    limit = ntk.predictions(image, spec, config)[-1]
+    picture, train_psnr, test_psnr = limit.picture, limit.train_psnr, limit.test_psnr
     # reference: the whole (256, 64) kernel at once, through the trainer's own B
     groups = train.make_groups(config.replace(mappings=(spec,)), data.coordinates(16))
     b = None if groups[0].b is None else np.asarray(groups[0].b)[0]
@@ -250,8 +251,8 @@ def test_gradient_descent_pictures_follow_the_closed_form(spec):
     assert not results[0].picture.any()
     train_psnrs = [p.train_psnr for p in results]
     assert train_psnrs == sorted(train_psnrs)  # gradient descent only ever lowers the training loss
-    limit = ntk.regression_image(image, spec, config)
-    np.testing.assert_array_equal(limit[0], results[-1].picture)
+    limit = ntk.predictions(image, spec, config)[-1]  # the limit alone: the same picture
+    np.testing.assert_array_equal(limit.picture, results[-1].picture)
 
 
 def test_after_a_runs_steps_the_theory_shows_spectral_bias_on_a_photo():
@@ -271,7 +272,7 @@ def test_after_a_runs_steps_the_theory_shows_spectral_bias_on_a_photo():
 
 def test_regression_refuses_sizes_above_the_limit():
     with pytest.raises(checks.Invalid, match=f"limited to {ntk.MAX_REGRESSION_SIZE} px"):
-        ntk.regression_image(np.zeros((ntk.MAX_REGRESSION_SIZE + 2,) * 2 + (3,)), "none", Config())
+        ntk.predictions(np.zeros((ntk.MAX_REGRESSION_SIZE + 2,) * 2 + (3,)), "none", Config())
     assert ntk.regression_size(ntk.MAX_REGRESSION_SIZE) == ntk.MAX_REGRESSION_SIZE
 
 
