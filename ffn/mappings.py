@@ -156,6 +156,32 @@ def encode_t(coords, b):
     return jnp.concatenate([jnp.sin(x_proj), jnp.cos(x_proj)], axis=0)
 
 
+def grid_waves(xs, ys, b):
+    """The sines and cosines of a grid's phases, split by axis: b (rows, 2), xs (W,), ys (H,) ->
+    (sin u, cos u) of shape (rows, W) and (sin v, cos v) of shape (rows, H).
+
+    Point (x_j, y_i) has phase 2π·B·(x_j, y_i) = u[:, j] + v[:, i]: one part from its column, one from its row.
+    """
+    u, v = b[:, :1] * (2.0 * jnp.pi * xs), b[:, 1:] * (2.0 * jnp.pi * ys)
+    return (jnp.sin(u), jnp.cos(u)), (jnp.sin(v), jnp.cos(v))
+
+
+def encode_grid_t(column_waves, row_waves):
+    """`encode_t` of the grid points (x_j, y_i), i over the given rows, j over all columns, row by row:
+    `grid_waves`' (sin u, cos u) (rows(B), W) and (sin v, cos v) of some rows (rows(B), H) -> (2·rows(B), H·W).
+
+    By angle addition, sin(u + v) = sin u cos v + cos u sin v and cos(u + v) = cos u cos v − sin u sin v: the
+    features of a whole grid from H + W sines and cosines per feature instead of H·W. Evaluation renders every
+    pixel at each snapshot, and there sin and cos per pixel took a quarter of a Gaussian mapping's render on 2
+    CPU cores. The result is as accurate as `encode_t`'s (the phase of a sum is not rounded); it differs from it
+    by a few float32 ulps of the phase.
+    """
+    (su, cu), (sv, cv) = column_waves, row_waves
+    su, cu, sv, cv = su[:, None, :], cu[:, None, :], sv[:, :, None], cv[:, :, None]
+    rows = su.shape[0]
+    return jnp.concatenate([(su * cv + cu * sv).reshape(rows, -1), (cu * cv - su * sv).reshape(rows, -1)], axis=0)
+
+
 def suggested_sigma(size: int, at_512: float = 10.0) -> float:
     """σ for a size×size image, given the σ that suits 512 px (10 for a natural photograph, the paper's), scaled
     with the size.

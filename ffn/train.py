@@ -127,14 +127,25 @@ def block_train_step(state: TrainState, lr, model, features, target) -> tuple[Tr
 
 
 def render(params, model: MLP, b, coords):
-    """The network's image: coords (R, R, 2) -> (R, R, 3) float in (0, 1), rendered in blocks of rows."""
+    """The network's image on a grid: coords (R, R, 2) -> (R, R, 3) float in (0, 1), rendered in blocks of rows.
+
+    `coords` is a grid as `data.coordinates` makes it: point (i, j) is (x_j, y_i), so its Fourier features come
+    from the sines and cosines of its row and its column (`mappings.encode_grid_t`).
+    """
     size = coords.shape[0]
     rows = max(1, min(size, RENDER_PIXELS // size))
     while size % rows:
         rows -= 1
-    blocks = jnp.swapaxes(coords.reshape(size // rows, rows * size, 2), 1, 2)  # (blocks, 2, rows·R)
-    pred = jax.lax.map(lambda c: model.apply_t(params, mappings.encode_t(c, b)), blocks)  # (blocks, 3, rows·R)
-    return jnp.swapaxes(pred, 1, 2).reshape(size, size, 3)
+    if b is None:
+        blocks = jnp.swapaxes(coords.reshape(size // rows, rows * size, 2), 1, 2)  # (blocks, 2, rows·R)
+        pred = jax.lax.map(lambda c: model.apply_t(params, c), blocks)
+    else:
+        # The sines and cosines are computed here, once, outside the loop over blocks: inside it XLA would fuse
+        # them into the products' operands and compute them again for every pixel.
+        columns, (sv, cv) = mappings.grid_waves(coords[0, :, 0], coords[:, 0, 1], b)  # (F, R) each
+        blocks = [jnp.swapaxes(a.reshape(-1, size // rows, rows), 0, 1) for a in (sv, cv)]  # (blocks, F, rows)
+        pred = jax.lax.map(lambda v: model.apply_t(params, mappings.encode_grid_t(columns, v)), blocks)
+    return jnp.swapaxes(pred, 1, 2).reshape(size, size, 3)  # pred: (blocks, 3, rows·R)
 
 
 def evaluate(params, model: MLP, b, coords, image):

@@ -54,6 +54,26 @@ def test_fourier_encoding_matches_reference(spec):
     np.testing.assert_allclose(got, slow_fourier(POINTS, b), atol=2e-4)
 
 
+@pytest.mark.parametrize("spec", ["basic", "posenc:6", "gauss:1", "gauss:10", "gauss:100"])
+def test_grid_encoding_by_angle_addition_is_as_accurate_as_encoding_each_point(spec):
+    """The render's encoding of a grid from its rows' and columns' sines and cosines: the same features, laid
+    out row by row as `encode_t` lays out the grid's points, and no further from float64 than `encode_t` is."""
+    from ffn import data
+
+    b = np.asarray(mappings.basis(mappings.parse(spec), 64, mappings.gaussian_basis(jax.random.key(0), 64)), np.float32)
+    grid = data.coordinates(48)  # (48, 48, 2): point (i, j) is (x_j, y_i)
+    rows = slice(8, 24)  # some of the grid's rows, as a rendering block takes them
+    columns, (sv, cv) = mappings.grid_waves(grid[0, :, 0], grid[:, 0, 1], b)
+    got = np.asarray(mappings.encode_grid_t(columns, (sv[:, rows], cv[:, rows])))
+    points = grid[rows].reshape(-1, 2)
+    direct = np.asarray(mappings.encode_t(points.T, b))
+    exact = slow_fourier(points.astype(np.float64), b.astype(np.float64)).T
+    assert got.shape == direct.shape == (2 * len(b), 16 * 48)
+    scale = 1e-6 * max(1.0, float(np.abs(b).max()))  # float32 phases: their rounding grows with the frequency
+    assert np.abs(got - exact).max() < 20 * scale
+    assert np.sqrt(np.mean((got - exact) ** 2)) <= 1.1 * np.sqrt(np.mean((direct - exact) ** 2)) + 1e-8
+
+
 def test_gaussian_scales_share_one_draw():
     gauss = mappings.gaussian_basis(jax.random.key(3), 64)
     b1 = mappings.basis(mappings.parse("gauss:1"), 64, gauss)

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ffn import mappings, train
+from ffn import data, mappings, train
 from ffn.config import TINY
 from ffn.model import MLP, make_model
 
@@ -157,9 +157,11 @@ def test_render_equals_model_apply():
     net = make_model(config)
     params = train.init_state(jax.random.key(0), net, 2 * config.features).params
     b = np.random.default_rng(0).normal(size=(config.features, 2)).astype(np.float32) * 3
-    coords = np.random.default_rng(1).uniform(size=(32, 32, 2)).astype(np.float32)
+    coords = data.coordinates(32)
     expected = net.apply(params, mappings.encode(coords, b))
     np.testing.assert_allclose(train.render(params, net, b, coords), expected, rtol=1e-5, atol=1e-6)
+    plain = train.init_state(jax.random.key(0), net, 2).params  # the `none` mapping: the coordinates themselves
+    np.testing.assert_allclose(train.render(plain, net, None, coords), net.apply(plain, coords), rtol=1e-5, atol=1e-6)
 
 
 def test_blocks_tile_the_training_pixels():
