@@ -50,6 +50,7 @@ from ffn.model import MLP, make_model
 
 RENDER_PIXELS = 1 << 12  # pixels per rendering block: bounds the activations of evaluation and keeps them in cache
 BLOCK_PIXELS = 1024  # training pixels per gradient block: (width, 1024) floats = 1 MB, a core's L2 cache
+ACCELERATOR_BLOCK_PIXELS = 1 << 16  # on a GPU: the paper's whole 512-px training batch in one block (see block_size)
 CHAINS = 2  # gradient blocks per step of the sum, computed side by side (one per core on a 2-core machine)
 DIVERGED_DB = 3.0  # a train PSNR this far below the untrained network's means training has failed
 NETWORKS = "networks"  # the mesh axis the K networks of a group are split along when there are several devices
@@ -82,9 +83,16 @@ def train_step(state: TrainState, lr, model: MLP, features, target) -> tuple[Tra
     return _adam(state, lr, grads), loss
 
 
-def block_size(pixels: int) -> int:
-    """The largest divisor of `pixels` up to BLOCK_PIXELS, so that equal blocks tile the training pixels."""
-    return max(d for d in range(1, min(pixels, BLOCK_PIXELS) + 1) if pixels % d == 0)
+def block_size(pixels: int, platform: str | None = None) -> int:
+    """The largest divisor of `pixels` up to the platform's block, so that equal blocks tile the training pixels.
+
+    On a CPU a block is at most BLOCK_PIXELS, to stay in cache. A GPU wants the opposite: products as large as
+    its memory allows, since each product is a kernel launch (a step of 64 blocks would launch thousands of
+    small ones); there a block is up to ACCELERATOR_BLOCK_PIXELS. Not yet timed on a GPU. `platform` is JAX's
+    ("cpu", "gpu", ...), by default that of the default device.
+    """
+    limit = BLOCK_PIXELS if (platform or jax.default_backend()) == "cpu" else ACCELERATOR_BLOCK_PIXELS
+    return max(d for d in range(1, min(pixels, limit) + 1) if pixels % d == 0)
 
 
 def to_blocks(a: np.ndarray) -> np.ndarray:

@@ -167,6 +167,8 @@ def test_render_equals_model_apply():
 def test_blocks_tile_the_training_pixels():
     assert train.block_size(64 * 64) == train.BLOCK_PIXELS
     assert train.block_size(125 * 125) == 625 and train.block_size(64) == 64
+    assert train.block_size(256 * 256, "gpu") == 256 * 256 and train.block_size(512 * 512, "gpu") == train.ACCELERATOR_BLOCK_PIXELS
+    assert train.block_size(256 * 256, "cpu") == train.BLOCK_PIXELS
     a = np.arange(12 * 5).reshape(12, 5)
     blocks = train.to_blocks(a)
     assert blocks.shape == (1, 5, 12) and np.array_equal(blocks[0].T, a)
