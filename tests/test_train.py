@@ -6,6 +6,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from ffn import data, mappings, train
@@ -150,6 +151,17 @@ def test_block_step_equals_the_reference_step(model, n):
         for a, b in zip(jax.tree.leaves(ref), jax.tree.leaves(fast)):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
         state = ref
+
+
+def test_every_product_asks_for_float32():
+    """The paper's arithmetic: float32 products, also where JAX would use TF32 (NVIDIA GPUs) by default."""
+    net = make_model(TINY)
+    params = train.init_state(jax.random.key(0), net, 4).params
+    x = train.to_blocks(np.zeros((64, 4), np.float32))
+    step = jax.jit(train.block_train_step, static_argnums=2).lower(
+        train.TrainState(params, optax.adam(1e-3).init(params)), 1e-3, net, x, train.to_blocks(np.zeros((64, 3), np.float32)))
+    dots = [line for line in step.as_text().splitlines() if "dot_general" in line]
+    assert dots and all("precision = [HIGHEST, HIGHEST]" in line for line in dots)
 
 
 def test_render_equals_model_apply():
