@@ -9,9 +9,9 @@ NTK and kernel regression), `lab1d` (the 1D lab, `python -m ffn.lab1d`), `sweep`
 `table1` (`python -m ffn.table1`), `bench` (`python -m ffn.bench`) and `cli` (`python -m ffn`).
 """
 
-__version__ = "0.2.0"
-
 import jax
+
+__version__ = "0.2.0"
 
 # The paper's arithmetic is float32. JAX computes float32 matrix products on NVIDIA GPUs in TF32 (10 mantissa
 # bits) unless asked otherwise: ask for float32, for every program of the package (on a CPU this changes nothing).

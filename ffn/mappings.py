@@ -171,10 +171,9 @@ def encode_grid_t(column_waves, row_waves):
     `grid_waves`' (sin u, cos u) (rows(B), W) and (sin v, cos v) of some rows (rows(B), H) -> (2·rows(B), H·W).
 
     By angle addition, sin(u + v) = sin u cos v + cos u sin v and cos(u + v) = cos u cos v − sin u sin v: the
-    features of a whole grid from H + W sines and cosines per feature instead of H·W. Evaluation renders every
-    pixel at each snapshot, and there sin and cos per pixel took a quarter of a Gaussian mapping's render on 2
-    CPU cores. The result is as accurate as `encode_t`'s (the phase of a sum is not rounded); it differs from it
-    by a few float32 ulps of the phase.
+    features of a whole grid from H + W sines and cosines per feature instead of H·W (the trainer's evaluation
+    renders every pixel at each snapshot). As accurate as `encode_t` (the phase of a sum is never rounded); the
+    two differ by a few float32 ulps of the phase.
     """
     (su, cu), (sv, cv) = column_waves, row_waves
     su, cu, sv, cv = su[:, None, :], cu[:, None, :], sv[:, :, None], cv[:, :, None]
