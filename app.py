@@ -22,8 +22,11 @@ from typing import NamedTuple
 import gradio as gr
 import numpy as np
 
-from ffn import analysis, bands, checks, data, images, lab1d, ntk, paper, plots, report, service, sweep, table1, train
-from ffn import config as configs
+from ffn.core import analysis, bands, checks, data, ntk, train
+from ffn.present import images, plots
+from ffn.experiments import lab1d, paper, runs, sweep, table1
+from ffn.serve import rules
+from ffn.core import config as configs
 
 ROOT = pathlib.Path(__file__).resolve().parent
 ASSETS = ROOT / "assets"
@@ -37,8 +40,8 @@ CONCURRENT_RUNS = int(os.environ.get("FFN_CONCURRENT_RUNS", 1))  # one run alrea
 # that open a new session per call would otherwise fill the memory.
 STATE_SESSIONS = int(os.environ.get("FFN_STATE_SESSIONS", 200))
 RUNS_DIR = pathlib.Path(tempfile.gettempdir()) / "ffn-runs"  # per-run output folders, removed after the run
-SPEED = service.Speed()  # this server's measured training rate, shared by every visitor on purpose
-QUICK = service.page_values(configs.CPU)  # the page's defaults: the CPU quick look
+SPEED = rules.Speed()  # this server's measured training rate, shared by every visitor on purpose
+QUICK = rules.page_values(configs.CPU)  # the page's defaults: the CPU quick look
 
 
 def image_input(**kwargs) -> gr.Image:
@@ -68,14 +71,14 @@ def _error(e: ValueError) -> gr.Error:
 def describe_plan(*values) -> str:
     """Markdown: what a run with these settings will do and cost here, or why it cannot run."""
     try:
-        return service.plan(service.make_config(*values, speed=SPEED), SPEED)
+        return rules.plan(rules.make_config(*values, speed=SPEED), SPEED)
     except ValueError as e:
         return f"⚠️ {e}"
 
 
 def uploaded_path(image) -> str:
-    """`service.uploaded_path` for this server: Gradio's upload folder and the bundled examples."""
-    return service.uploaded_path(image, gr.utils.get_upload_folder(), _EXAMPLE_FILES)
+    """`rules.uploaded_path` for this server: Gradio's upload folder and the bundled examples."""
+    return rules.uploaded_path(image, gr.utils.get_upload_folder(), _EXAMPLE_FILES)
 
 
 _EXAMPLE_FILES = {os.path.realpath(p) for p in EXAMPLES}
@@ -91,7 +94,7 @@ def check_image(image_path):
     if image_path is None:  # cleared, by the visitor or by this check
         return gr.skip(), gr.skip()
     try:
-        service.read_image(uploaded_path(image_path), service.SIZES[0])
+        rules.read_image(uploaded_path(image_path), rules.SIZES[0])
     except ValueError as e:
         return None, f"⚠️ That file was not used: {e} Choose another file or an example."
     return gr.skip(), ""
@@ -104,7 +107,7 @@ def trained_preview(image_path, size):
         return None, gr.update(label="What will be trained")
     try:
         size = data.check_size(size)
-        picture = images.to_uint8(service.read_image(uploaded_path(image_path), size))
+        picture = images.to_uint8(rules.read_image(uploaded_path(image_path), size))
     except ValueError:
         return None, gr.update(label="What will be trained")
     return picture, gr.update(label=f"What will be trained: the centre square at {size}×{size} px")
@@ -230,9 +233,9 @@ def _stopped(flag: threading.Event, snap: train.Snapshot) -> str:
     """Why a run ends before its last step ('' while it goes on): the visitor's Stop or the server's time limit."""
     if flag.is_set():
         return f"Stopped at step {snap.step}."
-    limit = service.CAPS.seconds  # counts training, not compiling (which a busy server's visitors do not choose)
+    limit = rules.CAPS.seconds  # counts training, not compiling (which a busy server's visitors do not choose)
     if limit and snap.step and snap.train_seconds >= limit and not snap.done:
-        return f"Stopped at step {snap.step}: this server's time limit of {service.duration(limit)} per run."
+        return f"Stopped at step {snap.step}: this server's time limit of {rules.duration(limit)} per run."
     return ""
 
 
@@ -245,10 +248,10 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
     and every snapshot so far for the replay.
     """
     try:
-        config = service.make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features,
+        config = rules.make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features,
                                      seed, model, w0, speed=SPEED)
         path = uploaded_path(image_path)
-        image = service.read_image(path, config.size)
+        image = rules.read_image(path, config.size)
     except ValueError as e:  # data.ImageError is a ValueError
         _release(request)
         raise _error(e) from None
@@ -257,7 +260,7 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
     yield (f"**Starting** a run of {len(config.mappings)} mappings × {config.iters} steps at {config.size} px…",
            *[gr.skip()] * 7)
     with _running(request), _stop_flag(request) as flag, \
-            contextlib.closing(report.record(image, config, pathlib.Path(path).stem)) as run:
+            contextlib.closing(runs.record(image, config, pathlib.Path(path).stem)) as run:
         for history, snap in run:
             if snap.step > 0 and snap.train_seconds > 0:
                 rate = snap.step / snap.train_seconds
@@ -266,25 +269,25 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
             now = time.perf_counter()
             if not snap.done and now - last_yield >= 1 / UPDATES_PER_SECOND:
                 last_yield = now
-                yield (report.status_line(snap, rate), history.gallery(snap), *history.figures(), history.band_figure(),
+                yield (runs.status_line(snap, rate), history.gallery(snap), *history.figures(), history.band_figure(),
                        None, gr.skip(), history)
     if history.steady_rate():
         SPEED.observe(config, history.steady_rate())
     out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=_runs_dir()))
     try:
-        paths = report.write_outputs(out, history)
+        paths = runs.write_outputs(out, history)
         files = [str(paths[k]) for k in DOWNLOADS]
         snap = history.last
-        yield (report.status_line(snap, rate, note or "Done."), history.gallery(snap), *history.figures(),
+        yield (runs.status_line(snap, rate, note or "Done."), history.gallery(snap), *history.figures(),
                history.band_figure(), files, Result(config, history.ground_truth, snap, history.colors), history)
     finally:
         shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
 
 
-DOWNLOADS = ("training.mp4", "comparison.png", "bands.html", "metrics.json", "metrics.csv")  # of report.write_outputs
+DOWNLOADS = ("training.mp4", "comparison.png", "bands.html", "metrics.json", "metrics.csv")  # of runs.write_outputs
 
 
-def replay(history: report.History | None, step):
+def replay(history: runs.History | None, step):
     """The gallery at any step of this visitor's run (its snapshots are kept), and the test curves marked there."""
     if history is None or not history.steps:
         return gr.skip(), gr.skip(), "Train first: the replay shows the snapshots of your run."
@@ -295,7 +298,7 @@ def replay(history: report.History | None, step):
     return items, history.test_figure_at(at), f"Step **{at}** of {history.config.iters}: the networks as they were then."
 
 
-def replay_range(history: report.History | None):
+def replay_range(history: runs.History | None):
     """The replay slider spans the snapshots of the run."""
     if history is None or not history.steps:
         return gr.skip()
@@ -306,7 +309,7 @@ def starting(iters):
     """At a Train click: the views say they show the last run until this one ends; the replay spans its steps."""
     note = "A new run is starting: until it ends, the views below still show your previous run."
     try:
-        return note, gr.update(maximum=service.replay_span(iters), value=0)
+        return note, gr.update(maximum=rules.replay_span(iters), value=0)
     except ValueError:  # the run itself will say what is wrong
         return note, gr.skip()
 
@@ -342,16 +345,16 @@ def show_views(result: Result | None, row):
         return (NO_RUN,) + (None,) * 6 + (gr.update(), gr.update(), gr.update())
     snap, truth, colors = result.snapshot, result.truth, result.colors
     specs = list(result.config.mappings)
-    best = report.best_mapping(snap) or specs[-1]
+    best = runs.best_mapping(snap) or specs[-1]
     choices = lambda: gr.update(choices=specs, value=best)  # noqa: E731 (a fresh update per output)
     return (f"These views show your run of {', '.join(specs)} at {result.config.size} px, step {snap.step}; "
             f"the mapping menus start at its best mapping, {best}.",
-            report.spectra_grid(snap.images, truth, "log |FFT|: low frequencies in the centre"),
+            runs.spectra_grid(snap.images, truth, "log |FFT|: low frequencies in the centre"),
             plots.radial_power_figure(snap.images, truth, colors),
             row_figure(result, row),
-            report.error_grid(snap.images, truth),
+            runs.error_grid(snap.images, truth),
             plots.kernel_slices_figure(snap.bases, colors),
-            report.paper_table(result.config, snap),
+            runs.paper_table(result.config, snap),
             gr.update(maximum=result.config.size - 1, value=min(int(row), result.config.size - 1)),
             choices(), choices())
 
@@ -420,7 +423,7 @@ def theory_view(result: Result | None):
             (f"NTK {steps} steps", {s: (p[0].picture, p[0].test_psnr) for s, p in results.items()}),
             ("NTK limit", {s: (p[1].picture, p[1].test_psnr) for s, p in results.items()})]
     at_steps = {s: p[0].test_psnr for s, p in results.items()}
-    best, trained = max(at_steps, key=at_steps.get), report.best_mapping(snapshot)
+    best, trained = max(at_steps, key=at_steps.get), runs.best_mapping(snapshot)
     none = f" (`none`: {at_steps['none']:.2f} dB)" if "none" in at_steps and best != "none" else ""
     yours = f"**{trained}**, {snapshot.test_psnr[trained]:.2f} dB" if trained else "none (every run diverged)"
     siren = (" Your networks are SIREN; the theory is that of the paper's ReLU network on the same mappings."
@@ -434,9 +437,9 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
               w0=30.0, request: gr.Request = None):
     """Trains one Gaussian mapping at n log-spaced σ in one batched run; streams (status, chart, best σ)."""
     try:
-        config = service.make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed,
+        config = rules.make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed,
                                            model, w0, speed=SPEED)
-        image = service.read_image(uploaded_path(image_path), config.size)
+        image = rules.read_image(uploaded_path(image_path), config.size)
     except ValueError as e:
         _release(request)
         raise _error(e) from None
@@ -450,7 +453,7 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
                 break
             if time.perf_counter() - last_yield >= 1 / UPDATES_PER_SECOND and not snap.done:
                 last_yield = time.perf_counter()
-                yield "σ sweep: " + report.status_line(snap, rate), plots.sweep_figure(summary), gr.skip()
+                yield "σ sweep: " + runs.status_line(snap, rate), plots.sweep_figure(summary), gr.skip()
     best = summary["best_sigma"]
     verdict = f"best σ = **{best:g}** (test PSNR {max(v for v in summary['final_test_psnr'] if v is not None):.2f} dB)" \
         if best is not None else "every σ diverged: lower the learning rate"
@@ -461,7 +464,7 @@ def lab_run(target, freqs, amps, alpha, specs, steps, optimizer, width, request:
     """The 1D lab: trains wide networks on a 1D signal and streams (status, fit, loss, residuals, spectrum), each
     frequency's residual measured beside what the network's NTK predicts."""
     try:
-        config = service.make_lab_config(target, freqs, amps, alpha, specs, steps, optimizer, width)
+        config = rules.make_lab_config(target, freqs, amps, alpha, specs, steps, optimizer, width)
     except ValueError as e:
         raise _error(e) from None
     last_yield, snap, note, rate = 0.0, None, "", None
@@ -489,8 +492,8 @@ def use_sigma(best, selected):
     if best is None:
         raise gr.Error("Run a σ sweep first.", print_exception=False)
     chosen = list(selected or [])
-    sigma_log10 = service.page_values(configs.CPU.replace(mappings=(f"gauss:{best:g}",)))["sigma_log10"]
-    said = (f"✔ σ = {service.custom_sigma(sigma_log10):g} is now on the *Custom σ* slider at the top of the page, and "
+    sigma_log10 = rules.page_values(configs.CPU.replace(mappings=(f"gauss:{best:g}",)))["sigma_log10"]
+    said = (f"✔ σ = {rules.custom_sigma(sigma_log10):g} is now on the *Custom σ* slider at the top of the page, and "
             "*Gaussian, custom σ* is ticked: press **Train** to compare it with the other mappings.")
     return gr.update(value=sigma_log10), gr.update(value=chosen + ["custom"] * ("custom" not in chosen)), said
 
@@ -498,12 +501,12 @@ def use_sigma(best, selected):
 def describe_sweep(*values) -> str:
     """What a σ sweep with these settings will train and cost here, or why it cannot run."""
     try:
-        config = service.make_sweep_config(*values, speed=SPEED)
+        config = rules.make_sweep_config(*values, speed=SPEED)
     except ValueError as e:
         return f"⚠️ {e}"
     sigmas = ", ".join(m.spec.split(":")[1] for m in config.parsed)
     return (f"σ = {sigmas}: {len(config.mappings)} networks × {config.iters} steps at {config.size} px, about "
-            f"**{service.duration(SPEED.estimate(config))}** here.")
+            f"**{rules.duration(SPEED.estimate(config))}** here.")
 
 
 # --- The page ---------------------------------------------------------------------------------------------------
@@ -597,16 +600,16 @@ def build() -> gr.Blocks:
                             examples_per_page=len(EXAMPLES))
                 preview = gr.Image(label="What will be trained", height=140, interactive=False, format="png",
                                    elem_id="trained-preview", buttons=[])
-                selected = gr.CheckboxGroup(list(service.CHOICES), value=QUICK["selected"], label="Mappings to compare",
+                selected = gr.CheckboxGroup(list(rules.CHOICES), value=QUICK["selected"], label="Mappings to compare",
                                             elem_id="mappings")
-                sigma = gr.Slider(*service.SIGMA_LOG10, value=QUICK["sigma_log10"], step=0.05,
+                sigma = gr.Slider(*rules.SIGMA_LOG10, value=QUICK["sigma_log10"], step=0.05,
                                   label="Custom σ (log₁₀ scale)", elem_id="sigma",
-                                  info=f"σ = {service.custom_sigma(QUICK['sigma_log10']):g}")
+                                  info=f"σ = {rules.custom_sigma(QUICK['sigma_log10']):g}")
                 # Iterations on a row of its own: beside the resolution its slider had no room to show "5000".
-                iters = gr.Slider(25, service.CAPS.iters, value=QUICK["iters"], step=25, label="Iterations", elem_id="iters")
-                size = gr.Dropdown(list(service.SIZES), value=QUICK["size"], label="Resolution (px)", elem_id="size")
+                iters = gr.Slider(25, rules.CAPS.iters, value=QUICK["iters"], step=25, label="Iterations", elem_id="iters")
+                size = gr.Dropdown(list(rules.SIZES), value=QUICK["size"], label="Resolution (px)", elem_id="size")
                 with gr.Row():
-                    lr = gr.Dropdown(list(service.LEARNING_RATES), value=QUICK["lr"], label="Learning rate", allow_custom_value=True)
+                    lr = gr.Dropdown(list(rules.LEARNING_RATES), value=QUICK["lr"], label="Learning rate", allow_custom_value=True)
                     paper_lr = gr.Checkbox(value=QUICK["paper_lr"], label="Paper's lr for none/basic (1e-2)")
                 with gr.Row():
                     demo_button = gr.Button("Class demo (under 30 s)", size="sm", elem_id="class-demo")
@@ -620,10 +623,10 @@ def build() -> gr.Blocks:
                     extra = gr.Textbox(value=QUICK["extra"], label="More mappings (specs)", placeholder="e.g. gauss:7 posenc:5 none@1e-2",
                                        info="none, basic, posenc:S, gauss:σ, each optionally @LR")
                     with gr.Row():
-                        depth = gr.Slider(2, service.CAPS.depth, value=QUICK["depth"], step=1, label="Depth (layers)")
-                        width = gr.Dropdown(list(service.WIDTHS), value=QUICK["width"], label="Width")
+                        depth = gr.Slider(2, rules.CAPS.depth, value=QUICK["depth"], step=1, label="Depth (layers)")
+                        width = gr.Dropdown(list(rules.WIDTHS), value=QUICK["width"], label="Width")
                     with gr.Row():
-                        features = gr.Dropdown(list(service.FEATURES), value=QUICK["features"],
+                        features = gr.Dropdown(list(rules.FEATURES), value=QUICK["features"],
                                                label="Mapping size m (features)")
                         seed = gr.Number(value=QUICK["seed"], precision=0, label="Seed", minimum=0,
                                          maximum=configs.LIMITS["seed"][2])
@@ -718,7 +721,7 @@ def build() -> gr.Blocks:
         with gr.Row(equal_height=False, elem_id="lab"):
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown(lab1d.GUIDE)
-                lab_target = gr.Radio(list(service.LAB_TARGETS), value="sines", label=f"Target on [0, 1), {service.LAB_POINTS} points",
+                lab_target = gr.Radio(list(rules.LAB_TARGETS), value="sines", label=f"Target on [0, 1), {rules.LAB_POINTS} points",
                                       elem_id="lab-target")
                 with gr.Row():
                     lab_freqs = gr.Textbox(value="2 8 24", label="Frequencies (cycles)", elem_id="lab-freqs",
@@ -729,8 +732,8 @@ def build() -> gr.Blocks:
                 lab_specs = gr.Textbox(value="none gauss:10 power:1", label="Mappings", elem_id="lab-specs",
                                        info="none, basic, posenc:S, gauss:σ, power:p (b_j = j, a_j = j^-p)")
                 with gr.Row():
-                    lab_steps = gr.Slider(100, service.LAB_STEPS, value=1000, step=100, label="Steps")
-                    lab_width = gr.Dropdown(list(service.LAB_WIDTHS), value=256, label="Width")
+                    lab_steps = gr.Slider(100, rules.LAB_STEPS, value=1000, step=100, label="Steps")
+                    lab_width = gr.Dropdown(list(rules.LAB_WIDTHS), value=256, label="Width")
                 lab_optimizer = gr.Radio([("Gradient descent (the theory's)", "gd"), ("Adam", "adam")], value="gd",
                                          label="Optimizer")
                 with gr.Row():
@@ -751,7 +754,7 @@ def build() -> gr.Blocks:
 
         with gr.Accordion("About this server: hardware, speed and limits", open=False):
             footer = gr.Markdown(elem_id="server-limits")
-        blocks.load(lambda: service.limits_text(service.CAPS, SPEED, CONCURRENT_RUNS, MAX_QUEUE), None, footer,
+        blocks.load(lambda: rules.limits_text(rules.CAPS, SPEED, CONCURRENT_RUNS, MAX_QUEUE), None, footer,
                     queue=False, api_visibility="private")
 
         blocks.load(set_table_text, None, set_table, queue=False, api_visibility="private")
@@ -766,17 +769,17 @@ def build() -> gr.Blocks:
                            preprocess=False)
         blocks.load(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
                     preprocess=False)
-        sigma.change(lambda s: gr.update(info=f"σ = {service.custom_sigma(s):g}"), sigma, sigma, queue=False,
+        sigma.change(lambda s: gr.update(info=f"σ = {rules.custom_sigma(s):g}"), sigma, sigma, queue=False,
                      show_progress="hidden", api_visibility="private")
         for trigger in (image.change, size.change):
             trigger(trained_preview, [image, size], [preview, preview], queue=False, show_progress="hidden",
                     api_visibility="private", preprocess=False)
 
-        # Presets are defined in ffn.config; the page shows them through service.page_values.
+        # Presets are defined in ffn.config; the page shows them through rules.page_values.
         preset_outputs = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0]
 
         def preset(config: configs.Config):
-            values = service.page_values(config)
+            values = rules.page_values(config)
             return [gr.update(value=values[name]) for name in ("selected", "sigma_log10", "extra", "size", "iters", "lr",
                                                                "paper_lr", "depth", "width", "features", "model", "w0")]
 
@@ -791,7 +794,7 @@ def build() -> gr.Blocks:
             train_run, [image] + settings, [state, recon, train_plot, test_plot, band_plot, files, result, history],
             api_name="train",
             concurrency_limit=CONCURRENT_RUNS, concurrency_id="train", show_progress="minimal", show_progress_on=[state],
-            preprocess=False, validator=_validator(train_run, service.make_config), api_description=service.api_description(),
+            preprocess=False, validator=_validator(train_run, rules.make_config), api_description=rules.api_description(),
         ).then(show_views, [result, row], [views_note, spectra_img, radial_plot, row_plot, error_img, kernel_plot, table,
                                             row, zoom_spec, kernel_spec], api_visibility="private")
         # A State's change event does not fire when the same History object grows, so the replay's range is set
@@ -815,7 +818,7 @@ def build() -> gr.Blocks:
             sweep_run, [image, sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0],
             [sweep_status, sweep_plot, best_sigma], api_name="sweep", concurrency_limit=CONCURRENT_RUNS,
             concurrency_id="train", show_progress="minimal", show_progress_on=[sweep_status], preprocess=False,
-            validator=_validator(sweep_run, service.make_sweep_config))
+            validator=_validator(sweep_run, rules.make_sweep_config))
         use_button.click(use_sigma, [best_sigma, selected], [sigma, selected, sweep_status], queue=False,
                          api_visibility="private")
         sweep_settings = [sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0]
@@ -839,13 +842,13 @@ LAUNCH = dict(max_file_size="20mb", css=CSS, run_history=False,  # serves only i
 
 
 def main(argv=None):
-    host, port = service.listen_address()
+    host, port = rules.listen_address()
     p = argparse.ArgumentParser(description="Fourier Features Explorer: serve the app.")
     p.add_argument("--host", default=host, help="address to listen on (on a Hugging Face Space: 0.0.0.0)")
     p.add_argument("--port", type=int, default=port, help="port")
     p.add_argument("--share", action="store_true", help="also make a public link (needs the internet; not on a Space)")
     args = p.parse_args(argv)
-    share = args.share and not service.space_id()  # a Space is public already; Gradio ignores share there
+    share = args.share and not rules.space_id()  # a Space is public already; Gradio ignores share there
     # Compiled programs survive restarts on disk, and the defaults' programs compile while the page loads,
     # so the first Train click starts at once (see README, Performance).
     train.enable_compilation_cache()
@@ -855,8 +858,8 @@ def main(argv=None):
     with contextlib.redirect_stdout(chatter):  # Gradio's own lines, including a long one when sharing fails
         _, local_url, share_url = demo.launch(server_name=args.host, server_port=args.port, share=share,
                                               prevent_thread_lock=True, quiet=True, **LAUNCH)
-    print(f"Fourier Features Explorer is serving at {local_url} ({service.hardware()})", flush=True)
-    if args.share and service.space_id():
+    print(f"Fourier Features Explorer is serving at {local_url} ({rules.hardware()})", flush=True)
+    if args.share and rules.space_id():
         print("On a Hugging Face Space the app is public already: no share link is made.", flush=True)
     elif share and share_url:
         print(f"Public link: {share_url}", flush=True)

@@ -12,10 +12,15 @@ loader assumes anyway). Without scikit-image the photographs already here are le
 from __future__ import annotations
 
 import os
+import pathlib
 import sys
+from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ffn.experiments import table1  # noqa: E402 (the repository's package, run from anywhere)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIDE = 512  # px, the resolution of the paper's image experiments
@@ -93,6 +98,16 @@ def make_pattern(side: int = SIDE, supersample: int = 4) -> Image.Image:
     return Image.fromarray(np.round(rgb * 255).astype(np.uint8))
 
 
+def write_text_set(folder: str | pathlib.Path, seeds: Sequence[int] = (1, 2, 3, 4, 5), side: int = 512) -> list[pathlib.Path]:
+    """Renders `table1.make_text_image(seed)` for each seed into folder/text-SEED.png (the bundled assets/text)."""
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"text-{seed}.png" for seed in seeds]
+    for seed, path in zip(seeds, paths):
+        table1.make_text_image(seed, side).save(path, optimize=True)
+    return paths
+
+
 def copy_photos() -> None:
     """Copies the sample photographs from scikit-image, if it is installed."""
     try:
@@ -109,6 +124,7 @@ def copy_photos() -> None:
 def main() -> int:
     make_text().save(os.path.join(HERE, "text.png"), optimize=True)
     make_pattern().save(os.path.join(HERE, "pattern.png"), optimize=True)
+    write_text_set(os.path.join(HERE, "text"))  # the text set of Table 1
     copy_photos()
     for name in sorted(os.listdir(HERE)):
         if name.endswith(".png"):

@@ -49,9 +49,10 @@ import numpy as np
 import optax
 import psutil
 
-from ffn import cost, data, mappings, train
-from ffn.config import Config
-from ffn.model import make_model
+from ffn import command
+from ffn.core import cost, data, mappings, train
+from ffn.core.config import Config
+from ffn.core.model import make_model
 
 DEMO_MAPPINGS = ("none", "basic", "gauss:1", "gauss:10", "gauss:100")  # the original demo's five
 ASSET = pathlib.Path(__file__).resolve().parents[1] / "assets" / "cat.png"
@@ -59,8 +60,7 @@ MEMORY_ITERS = 10  # steps of the memory measurement: its peak is reached by the
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m ffn.bench", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = command.Parser("python -m ffn.bench", __doc__.split("\n\n")[0])
     p.add_argument("--size", type=int, default=256, help="image side in pixels")
     p.add_argument("--mappings", nargs="+", default=list(DEMO_MAPPINGS), metavar="SPEC", help="mappings to train")
     p.add_argument("--iters", type=int, default=argparse.SUPPRESS, help="Adam steps of every mapping (200; 2000 with --paper)")

@@ -8,24 +8,19 @@ and its picture after as many gradient-descent steps as the run) and their PSNRs
 """
 
 import argparse
-import json
 import math
 import pathlib
 import sys
 
-from ffn.checks import text_number
-from ffn.config import MODELS, PAPER, Config
+from ffn import command
+from ffn.core.checks import text_number
+from ffn.core.config import MODELS, PAPER, Config
 
-
-# Numbers are read by `text_number` and checked by `Config`, so a wrong one gets the same sentence as in the app.
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit code 2 (argparse's own error prints the whole usage first)
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+PROG = "python -m ffn"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = _Parser(prog="python -m ffn", description=__doc__.split("\n\n")[0],
-                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = command.Parser(PROG, __doc__.split("\n\n")[0])
     p.add_argument("image", help="an image file (PNG, JPEG, ...)")
     p.add_argument("--mappings", nargs="+", default=list(PAPER.mappings), metavar="SPEC",
                    help="mappings to compare: none, basic, posenc:S, gauss:SIGMA, each optionally @LR")
@@ -64,7 +59,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from tqdm import tqdm  # the imports below take a second or two: after the arguments are known to parse
 
-    from ffn import data, mappings, report, sweep
+    from ffn.core import data, mappings
+    from ffn.experiments import runs, sweep
+    from ffn.present import outputs
 
     try:
         specs = tuple(args.mappings) if args.sweep is None else ("none",)  # a sweep replaces them below
@@ -75,8 +72,7 @@ def main(argv=None) -> int:
             config = sweep.sweep_config(config, *args.sweep)
         image = data.load_image(args.image, config.size)
     except ValueError as e:  # ImageError is a ValueError too
-        print(f"python -m ffn: error: {e}", file=sys.stderr)
-        return 2
+        return command.fail(PROG, e)
     name = pathlib.Path(args.image).stem
     out = args.out or pathlib.Path("runs") / f"{name}-{config.size}px"
     for m in config.parsed:
@@ -84,7 +80,7 @@ def main(argv=None) -> int:
             print(f"note: {warning}", file=sys.stderr)
 
     bar = tqdm(total=config.iters, unit="step", desc="compiling", dynamic_ncols=True)
-    for history, snap in report.record(image, config, name):
+    for history, snap in runs.record(image, config, name):
         bar.update(snap.step - bar.n)
         best = max(snap.test_psnr, key=lambda s: snap.test_psnr[s] if math.isfinite(snap.test_psnr[s]) else -1)
         bar.set_description("training")
@@ -94,73 +90,14 @@ def main(argv=None) -> int:
     print(table(last))
     print(f"compile {last.compile_seconds:.1f} s, train {last.train_seconds:.1f} s, "
           f"{last.step / last.train_seconds:.2f} steps/s ({len(config.mappings)} mappings per step)")
-    paths = report.write_outputs(out, history, video_file=not args.no_video)
-    paths.update(write_spectra(out, history))
+    paths = outputs.write_outputs(out, history, video_file=not args.no_video)
+    paths.update(outputs.write_spectra(out, history))
     if args.theory:
-        paths.update(write_theory(out, image, config))
+        paths.update(outputs.write_theory(out, image, config))
     if args.sweep is not None:
         summary = sweep.summarise_sweep(last)
-        paths.update(write_sweep(out, summary))
+        paths.update(outputs.write_sweep(out, summary))
         best = summary["best_sigma"]
         print(f"best σ {best:g}" if best is not None else "best σ: none (every network diverged)")
     print(f"wrote {len(paths)} files to {out}/")
     return 0
-
-
-def write_spectra(out: pathlib.Path, history) -> dict[str, pathlib.Path]:
-    """spectra.html (radial power of every reconstruction and the ground truth) and spectra.png (log spectra)."""
-    from PIL import Image
-
-    from ffn import plots, report
-
-    last = history.last
-    paths = {"spectra.html": out / "spectra.html", "spectra.png": out / "spectra.png"}
-    plots.radial_power_figure(last.images, history.ground_truth, colors=history.colors, height=480).write_html(
-        paths["spectra.html"], include_plotlyjs=True)
-    grid = report.spectra_grid(last.images, history.ground_truth, f"log |FFT| · {history.name} · step {last.step}")
-    Image.fromarray(grid).save(paths["spectra.png"])
-    return paths
-
-
-def write_sweep(out: pathlib.Path, summary: dict) -> dict[str, pathlib.Path]:
-    """sweep.json (the summary of `ffn.sweep.summarise_sweep`) and sweep.html (PSNR against σ)."""
-    from ffn import plots
-
-    paths = {"sweep.json": out / "sweep.json", "sweep.html": out / "sweep.html"}
-    paths["sweep.json"].write_text(json.dumps(summary, indent=1, allow_nan=False))
-    plots.sweep_figure(summary, height=480).write_html(paths["sweep.html"], include_plotlyjs=True)
-    return paths
-
-
-def write_theory(out: pathlib.Path, image, config) -> dict[str, pathlib.Path]:
-    """What the infinite-width NTK predicts (`ffn.ntk.predictions`), per mapping: ntk_SPEC.png, the limit
-    (kernel regression), and ntk_SPEC_ITERS_steps.png, after the run's number of gradient-descent steps, with
-    their PSNRs as "ntk" in metrics.json's mappings; above `ntk.MAX_REGRESSION_SIZE` a one-line note instead."""
-    from PIL import Image
-
-    from ffn import checks, ntk, report
-
-    try:
-        ntk.regression_size(config.size)
-    except checks.Invalid as e:
-        print(f"note: --theory skipped: {e}", file=sys.stderr)
-        return {}
-    metrics_path = out / "metrics.json"
-    document = json.loads(metrics_path.read_text())
-    finite = lambda v: round(v, 4) if math.isfinite(v) else None  # noqa: E731 (JSON has no inf)
-    paths = {}
-    for spec in config.mappings:
-        at_steps, limit = ntk.predictions(image, spec, config, steps=[config.iters])
-        stem = f"ntk_{report.filename(spec)}"
-        for name, prediction in ((f"{stem}.png", limit), (f"{stem}_{config.iters}_steps.png", at_steps)):
-            paths[name] = out / name
-            Image.fromarray(prediction.picture).save(paths[name])
-        document["mappings"][spec]["ntk"] = {
-            "train_psnr": finite(limit.train_psnr), "test_psnr": finite(limit.test_psnr),
-            "at_steps": {"steps": config.iters, "train_psnr": finite(at_steps.train_psnr),
-                         "test_psnr": finite(at_steps.test_psnr)}}
-        print(f"NTK {spec}: after {config.iters} steps train {at_steps.train_psnr:.2f} dB, test "
-              f"{at_steps.test_psnr:.2f} dB; converged (kernel regression) train {limit.train_psnr:.2f} dB, test "
-              f"{limit.test_psnr:.2f} dB")
-    metrics_path.write_text(json.dumps(document, indent=1, allow_nan=False))
-    return paths

@@ -1,661 +1,31 @@
-"""The 1D lab: watch a coordinate MLP learn a signal frequency by frequency, next to what its NTK predicts.
+"""`python -m ffn.lab1d`: the 1D lab without a browser; writes lab1d.json and lab1d.html.
 
-The paper's 1D setup (Tancik et al. 2020, section 5 and the authors' 1D notebooks): a target on [0, 1)
-sampled at N points v_i = i/N, the network trained on the even points and tested on the odd ones. Each
-mapping γ feeds a wide ReLU MLP in the NTK parameterisation (`ntk.NTKMLP`, linear read-out), trained by
-full-batch gradient descent on (1/2M)·Σ (f(v_i) - y_i)² over the M = N/2 training points. For that loss and
-optimiser the linearised network's training residual follows THEORY.md's
-
-    r_t = (I - η K / M)^t r_0,     K = NTK(γ(X_train), γ(X_train))      (M × M)
-
-so the lab can show, for each frequency of the target, the residual the network keeps (measured: the DFT
-of f_t - y on the training points, relative to step 0) next to the residual the infinite-width kernel
-predicts from the same r_0 (the exact eigendecomposition of K, then the same DFT). With Adam the theory
-does not apply, and the lab says so instead of drawing it.
-
-Mapping specs (1D analogues of `ffn.mappings`, B has one column):
-
-    none       γ(v) = 2v - 1 (centred, like the authors' v - 0.5)      1 channel
-    basic      [sin 2πv, cos 2πv]                                 2 channels
-    posenc:S   b_j = 2**linspace(0, S, m) - 1, a_j = 1            2m channels (m = features)
-    gauss:σ    b_j = σ·g_j with g ~ N(0, 1)^m (one draw per run), a_j = 1
-    power:p    b_j = j for j = 1..M/2, a_j = j^(-p); p = 0 is flat, larger p favours low frequencies;
-               power:inf keeps only j = 1 (a = e_1), which is `basic`
-
-Fourier mappings are γ(v) = c·[a_j sin 2πb_j v, a_j cos 2πb_j v]_j with c = √(2J)/|a| (J frequencies), so
-γ(v)·γ(v')/d0 = Σ_j a_j² cos 2πb_j(v - v') / Σ_j a_j², which is 1 at v = v': the network's first layer
-(which divides by √d0) sees every mapping at the same scale, the mappings differ only in the shape of their
-kernel, and one step size suits them all.
-
-`run(config)` streams `LabSnapshot`s; `python -m ffn.lab1d` writes lab1d.json and lab1d.html.
+The command line of `ffn.experiments.lab1d`: wide networks trained on a 1D target, each frequency's residual
+measured beside what the network's neural tangent kernel predicts.
 """
 
-from __future__ import annotations
-
 import argparse
-import dataclasses
-import functools
-import json
 import math
 import pathlib
 import sys
-import time
-from collections.abc import Iterator
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-import optax
+from ffn import command
+from ffn.core import checks
+from ffn.experiments import lab1d
+from ffn.present import outputs
 
-from ffn import checks, ntk
-
-KINDS = ("none", "basic", "posenc", "gauss", "power")
-TARGETS = ("sines", "powerlaw", "square")  # sum of sinusoids; random 1/f^α signal (the paper's); square wave
-OPTIMIZERS = ("gd", "adam")  # full-batch gradient descent (the theory holds); Adam (it does not)
-POINTS = (64, 128, 256, 512, 1024)  # grid sizes N; M = N/2 train on, frequencies up to M/2 - 1
-MAX_SCALE = {"posenc": 16.0, "gauss": 10_000.0, "power": 64.0}
-MAX_MAPPINGS = 8
-MAX_FREQS = 8
-# The network's bias scale s_b (its weights keep ntk.WEIGHT_STD = √2). Larger than ntk.BIAS_STD = 0.1 on
-# purpose: a first-layer unit of the `none` network has its kink at 2v - 1 = -s_b·b/(s_w·w); with s_b = 0.1
-# nearly all kinks sit within a few hundredths of the centre, so a finite network is almost a straight line on
-# either side and stalls far from what its (infinite-width) kernel predicts. With s_b = 1 about 60% of the
-# kinks fall inside the data; a finite `none` network still learns more slowly than its kernel predicts
-# (at width 256 its 2-cycle residual lags by a factor of a few after 1000 steps; wider is closer). Fourier
-# mappings hardly care (their first-layer variance is s_w² + s_b² either way).
-BIAS_STD = 1.0
-USAGE = ("Use none, basic, posenc:S (e.g. posenc:6), gauss:σ (e.g. gauss:10) or power:p "
-         "(e.g. power:1, power:inf).")
-
-GUIDE = """\
-**What to try first.** Keep the default target (sines at 2, 8 and 24 cycles) and run `none` against
-`gauss:10`. Then swap the target for the 1/f^α signal, and try the power-law family `power:0`, `power:1`,
-`power:inf`.
-
-**What to notice.**
-- Without a mapping most of the 2-cycle sine is learned in the first few hundred steps while the 24-cycle one
-  has hardly moved after a thousand: the network's kernel (the eigenvalue chart) falls off steeply with frequency, and a
-  component of the residual shrinks by (1 - η λ_f / M) per step.
-- With `gauss:10` the spectrum is much flatter, so all three sines go within a few hundred steps.
-- Solid lines are what the network did, dashed lines what its infinite-width tangent kernel predicts from the
-  same starting residual. They agree while the network is wide and the step is plain gradient descent;
-  switch to Adam and the prediction is withdrawn, because Adam rescales each parameter's step.
-- Along the power-law family a larger p tilts the spectrum towards low frequencies (smoother, slower fits);
-  p = 0 learns every frequency alike. Compare the train and held-out losses along the family.
-"""
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Mappings
-
-
-@dataclasses.dataclass(frozen=True)
-class Mapping1D:
-    kind: str  # one of KINDS
-    scale: float | None = None  # posenc: S; gauss: σ in cycles per unit; power: p (math.inf allowed)
-
-    @property
-    def spec(self) -> str:
-        """The canonical spec string, e.g. 'gauss:10' or 'power:inf'."""
-        return self.kind if self.scale is None else f"{self.kind}:{self.scale:g}"
-
-    def label(self) -> str:
-        """A human name for plots, e.g. 'Gaussian σ=10' or 'Power p=∞'."""
-        if self.scale is None:
-            return {"none": "No mapping", "basic": "Basic"}[self.kind]
-        value = "∞" if math.isinf(self.scale) else f"{self.scale:g}"
-        return {"posenc": f"Pos. enc. S={value}", "gauss": f"Gaussian σ={value}", "power": f"Power p={value}"}[self.kind]
-
-
-def parse(spec) -> Mapping1D:
-    """A spec string ('none', 'basic', 'posenc:6', 'gauss:10', 'power:1', 'power:inf') as a Mapping1D.
-
-    Raises `checks.Invalid` (param 'mappings') with a sentence for a person when it is not one of those forms.
-    """
-    if isinstance(spec, Mapping1D):
-        return spec
-    if not isinstance(spec, str):
-        raise checks.Invalid(f"A mapping must be given as text such as 'gauss:10' (got {type(spec).__name__}). "
-                             f"{USAGE}", "mappings")
-    text = spec.strip().lower()
-    if not text or len(text) > 40:
-        raise checks.Invalid(f"Mapping '{spec[:40]}' is not valid. {USAGE}", "mappings")
-    kind, colon, scale_text = text.partition(":")
-    kind = {"gaussian": "gauss", "pe": "posenc", "identity": "none", "powerlaw": "power"}.get(kind.strip(), kind.strip())
-    if kind not in KINDS:
-        raise checks.Invalid(f"Unknown mapping '{spec}'. {USAGE}", "mappings")
-    if kind in ("none", "basic"):
-        if colon:
-            raise checks.Invalid(f"Mapping '{kind}' takes no scale (got '{spec}'). {USAGE}", "mappings")
-        return Mapping1D(kind)
-    if not colon or not scale_text.strip():
-        example = {"posenc": "posenc:6", "gauss": "gauss:10", "power": "power:1"}[kind]
-        raise checks.Invalid(f"Mapping '{spec}' needs a scale, e.g. '{example}'.", "mappings")
-    word = scale_text.strip()
-    if kind == "power" and word in ("inf", "infinity", "∞"):
-        return Mapping1D(kind, math.inf)
-    value = checks.text_number(word)
-    what = {"posenc": "the scale S", "gauss": "the scale σ", "power": "the power p"}[kind]
-    name = f"In mapping '{spec}', {what}"
-    if kind == "power":  # p = 0 is a flat spectrum, a mapping in its own right
-        return Mapping1D(kind, checks.real(value, name, 0.0, MAX_SCALE[kind], "mappings"))
-    return Mapping1D(kind, checks.real(value, name, 0.0, MAX_SCALE[kind], "mappings", above=True))
-
-
-def features_of(mapping: Mapping1D, train_points: int, features: int, gauss: np.ndarray):
-    """(a, b), amplitudes and frequencies (J,) in cycles per unit of a Fourier mapping, or None for `none`.
-
-    train_points is M (power:p uses b_j = j, j = 1..M/2: every frequency the training grid can hold);
-    gauss is the run's N(0, 1) draw (features,), shared by every gauss:σ so that they differ only in σ.
-    """
-    if mapping.kind == "none":
-        return None
-    if mapping.kind == "basic" or (mapping.kind == "power" and math.isinf(mapping.scale)):
-        return np.ones(1), np.ones(1)
-    if mapping.kind == "posenc":
-        return np.ones(features), 2.0 ** np.linspace(0.0, mapping.scale, features) - 1.0
-    if mapping.kind == "gauss":
-        return np.ones(features), mapping.scale * np.asarray(gauss, np.float64)
-    j = np.arange(1, train_points // 2 + 1, dtype=np.float64)
-    return j ** -mapping.scale, j
-
-
-def encode(v, ab) -> np.ndarray:
-    """γ(v): positions v (P,) in [0, 1) -> (P, d0) float64; 2v - 1 as one channel when ab is None.
-
-    Scaled so that γ(v)·γ(v')/d0 is the mapping's kernel with value 1 at v = v' (see the module docstring).
-    """
-    v = np.asarray(v, np.float64)
-    if ab is None:
-        # Centred and spread over [-1, 1): first-layer kinks sit at -s_b·b/(s_w·w), so about 60% of them fall
-        # inside the data (a ReLU network of v alone is a straight line between its kinks).
-        return (2.0 * v - 1.0)[:, None]
-    a, b = ab
-    phase = 2.0 * np.pi * v[:, None] * b[None, :]  # (P, J)
-    scale = math.sqrt(2 * len(a)) / np.linalg.norm(a)
-    return scale * np.concatenate([a * np.sin(phase), a * np.cos(phase)], axis=1)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Targets
-
-
-@dataclasses.dataclass(frozen=True)
-class Target:
-    kind: str = "sines"  # one of TARGETS
-    freqs: tuple[int, ...] = (2, 8, 24)  # sines: their frequencies (cycles per unit); also the tracked ones
-    amps: tuple[float, ...] = ()  # sines: their amplitudes, one per frequency; empty means 1 each
-    alpha: float = 1.0  # powerlaw: amplitude spectrum falls as 1/f^α (the paper's 1D data use α = 1)
-    square_freq: int = 4  # square: cycles per unit of the ±0.5 square wave
-    seed: int = 0  # powerlaw: draws the random phases and amplitudes
-
-
-def tracked_frequencies(target: Target, points: int) -> tuple[int, ...]:
-    """The frequencies whose residual the lab follows: the target's `freqs` (for a square wave whose
-    freqs were left empty, its first three odd harmonics below the training grid's Nyquist frequency)."""
-    if target.freqs or target.kind != "square":
-        return tuple(target.freqs)
-    return tuple(f for f in (target.square_freq * k for k in (1, 3, 5)) if f < points // 4) or (target.square_freq,)
-
-
-def target_signal(target: Target, points: int) -> np.ndarray:
-    """The target y on the grid v_i = i/points: (points,) float64.
-
-    sines: Σ_k a_k sin 2πf_k v. powerlaw: as the authors' 1D notebook, complex Gaussian Fourier coefficients
-    scaled by (1 + |k|)^-α for the positive frequencies k < points/4 (the rest 0, so the signal is
-    band-limited below the training grid's Nyquist frequency), the real part of the inverse DFT, rescaled
-    to [-0.5, 0.5]. square: ±0.5 with `square_freq` cycles (not band-limited: its harmonics above the
-    Nyquist frequency alias).
-    """
-    v = np.arange(points) / points
-    if target.kind == "sines":
-        amps = target.amps or (1.0,) * len(target.freqs)
-        return sum(a * np.sin(2 * np.pi * f * v) for f, a in zip(target.freqs, amps)) + np.zeros(points)
-    if target.kind == "square":
-        return np.where((target.square_freq * v) % 1.0 < 0.5, 0.5, -0.5)
-    k = np.arange(points)
-    decay = (1.0 + np.minimum(k, points - k)) ** -target.alpha
-    decay[points // 4:] = 0.0
-    raw = np.random.default_rng(target.seed).standard_normal((points, 2)) @ np.array([1.0, 1.0j])
-    s = np.real(np.fft.ifft(raw * decay))
-    return (s - s.min()) / (s.max() - s.min()) - 0.5
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Settings
-
-
-@dataclasses.dataclass(frozen=True)
-class LabConfig:
-    mappings: tuple[str, ...] = ("none", "gauss:10", "power:1")  # specs, trained together
-    target: Target = Target()  # what to fit
-    points: int = 128  # grid size N, one of POINTS; the even points train, the odd ones test (128: a default run in seconds)
-    steps: int = 1000  # optimiser steps for every mapping
-    every: int = 25  # steps between snapshots
-    depth: int = 4  # Dense layers (depth - 1 ReLU layers, then the linear read-out); the paper's 4
-    width: int = 256  # hidden units; the wider, the closer the network follows its NTK (≈ 1/√width)
-    features: int = 0  # m, frequencies of posenc and gauss; 0 means M/2, as many as power:p has
-    optimizer: str = "gd"  # "gd": full-batch gradient descent, the theory's; "adam": Adam, no theory
-    step_fraction: float = 0.5  # gd: η as a fraction of the stability limit 2M/λ_max (largest over mappings)
-    adam_lr: float = 1e-3  # adam: its learning rate
-    seed: int = 0  # the initial weights (shared by every mapping) and gauss's draw
-
-    def __post_init__(self):
-        specs = self.mappings
-        if isinstance(specs, str):
-            specs = tuple(s for s in specs.replace(",", " ").split() if s)
-        if not isinstance(specs, (tuple, list)) or not specs:
-            raise checks.Invalid("Choose at least one mapping.", "mappings")
-        parsed = []
-        for s in specs:
-            m = parse(s)
-            if m.spec not in (p.spec for p in parsed):  # a repeat would train the same network twice
-                parsed.append(m)
-        if len(parsed) > MAX_MAPPINGS:
-            raise checks.Invalid(f"At most {MAX_MAPPINGS} mappings can be compared at once (got {len(parsed)}).",
-                                 "mappings")
-        object.__setattr__(self, "mappings", tuple(m.spec for m in parsed))
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        set_("points", checks.one_of(self.points, "points (grid size N)", POINTS))
-        set_("steps", checks.whole(self.steps, "steps", 1, 100_000))
-        set_("every", checks.whole(self.every, "every (steps between snapshots)", 1, 10_000))
-        set_("depth", checks.whole(self.depth, "depth", 2, 8))
-        set_("width", checks.whole(self.width, "width", 16, 4096))
-        set_("features", checks.whole(self.features, "features (frequencies m of posenc and gauss; 0 for M/2)", 0, 1024))
-        set_("optimizer", checks.one_of(self.optimizer, "optimizer", OPTIMIZERS))
-        set_("step_fraction", checks.real(self.step_fraction, "step_fraction (of the stability limit 2M/λ_max)",
-                                          0.0, 0.95, above=True))
-        set_("adam_lr", checks.real(self.adam_lr, "adam_lr", 0.0, 1.0, above=True))
-        set_("seed", checks.whole(self.seed, "seed", 0, 2**31 - 1))
-        set_("target", _checked_target(self.target, self.points))
-
-    @property
-    def train_points(self) -> int:
-        """M, the training points (the even ones)."""
-        return self.points // 2
-
-    @property
-    def m(self) -> int:
-        """Frequencies of posenc and gauss."""
-        return self.features or self.train_points // 2
-
-    @property
-    def parsed(self) -> tuple[Mapping1D, ...]:
-        return tuple(parse(s) for s in self.mappings)
-
-    @property
-    def freqs(self) -> tuple[int, ...]:
-        """The tracked frequencies (cycles per unit)."""
-        return tracked_frequencies(self.target, self.points)
-
-    @property
-    def theory_applies(self) -> bool:
-        """The NTK prediction holds for full-batch gradient descent only."""
-        return self.optimizer == "gd"
-
-
-def _checked_target(target: Target, points: int) -> Target:
-    """The target with every value checked against a grid of `points` (frequencies below M/2, the training
-    grid's Nyquist frequency, where a sine vanishes on the training points)."""
-    if not isinstance(target, Target):
-        raise checks.Invalid(f"target must be a Target (got {type(target).__name__}).", "target")
-    top = points // 4 - 1
-    kind = checks.one_of(target.kind, "target", TARGETS)
-    freqs = target.freqs
-    if isinstance(freqs, (int, float)) and not isinstance(freqs, bool):
-        freqs = (freqs,)
-    if not isinstance(freqs, (tuple, list)) or len(freqs) > MAX_FREQS:
-        raise checks.Invalid(f"freqs must be a list of at most {MAX_FREQS} frequencies.", "freqs")
-    freqs = tuple(dict.fromkeys(checks.whole(f, f"freqs (cycles per unit, below {top + 1} for {points} points)",
-                                             1, top, "freqs") for f in freqs))
-    if kind != "square" and not freqs:
-        raise checks.Invalid("freqs must name at least one frequency.", "freqs")
-    amps = tuple(target.amps) if isinstance(target.amps, (tuple, list)) else (target.amps,)
-    amps = tuple(checks.real(a, "amps (amplitude of a sine)", -100.0, 100.0, "amps") for a in amps)
-    if kind == "sines" and amps and len(amps) != len(freqs):
-        raise checks.Invalid(f"amps must give one amplitude per frequency ({len(freqs)}), or none "
-                             f"(got {len(amps)}).", "amps")
-    return Target(kind, freqs, amps if kind == "sines" else (),
-                  checks.real(target.alpha, "alpha (the 1/f^α power)", 0.0, 4.0),
-                  checks.whole(target.square_freq, f"square_freq (cycles per unit, below {top + 1})", 1, top),
-                  checks.whole(target.seed, "seed", 0, 2**31 - 1))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Kernel theory (float64 NumPy on the host: M × M matrices, M ≤ 512)
-
-
-def frequency_spectrum(k: np.ndarray) -> np.ndarray:
-    """λ_f = u_fᴴ K u_f for the unit Fourier modes u_f = exp(2πi f x_j)/√M of the training grid, f = 0..M/2.
-
-    K (M, M) -> (M/2 + 1,). For a stationary kernel on the periodic grid K is circulant and these are its
-    exact eigenvalues (the DFT of one row); otherwise (`none`, gauss's non-integer frequencies) they are
-    the kernel's energy at each frequency: the rate at which gradient descent learns it.
-    """
-    m = k.shape[0]
-    both = np.fft.ifft(np.fft.fft(k, axis=0), axis=1)  # (F K F^-1)[f, g]; the diagonal is u_fᴴ K u_f
-    return np.real(np.diagonal(both))[: m // 2 + 1].copy()
-
-
-def ntk_matrix(mapping: Mapping1D, v, depth: int, train_points: int, features: int, gauss) -> np.ndarray:
-    """The infinite-width NTK of `NTKMLP(depth)` on γ(v): v (P,) -> (P, P) float64."""
-    x = encode(v, features_of(mapping, train_points, features, gauss))
-    return ntk.relu_ntk(x, x, depth, bias_std=BIAS_STD)
-
-
-@dataclasses.dataclass(frozen=True)
-class Theory:
-    """Gradient descent on the linearised network of one mapping: K = U diag(λ) Uᵀ on the training points."""
-
-    eigenvalues: np.ndarray  # (M,) λ of K, ascending
-    eigenvectors: np.ndarray  # (M, M) U, columns orthonormal
-    spectrum: np.ndarray  # (M/2 + 1,) `frequency_spectrum(K)`
-
-    @classmethod
-    def of(cls, k: np.ndarray) -> "Theory":
-        lam, u = np.linalg.eigh(k)
-        return cls(lam, u, frequency_spectrum(k))
-
-    @property
-    def lambda_max(self) -> float:
-        return float(self.eigenvalues[-1])
-
-    def residuals(self, r0: np.ndarray, eta: float, steps) -> np.ndarray:
-        """r_t = (I - ηK/M)^t r_0 for each t in steps: r0 (M,) -> (T, M) float64."""
-        m = len(r0)
-        factor = 1.0 - eta * self.eigenvalues / m  # (M,) per eigen-direction and step
-        t = np.asarray(steps, np.float64)[:, None]
-        decay = np.sign(factor) ** t * np.abs(factor) ** t  # a real power also for a (stable) negative factor
-        return (decay * (self.eigenvectors.T @ r0)) @ self.eigenvectors.T
-
-
-def fourier_components(r: np.ndarray, freqs) -> np.ndarray:
-    """|DFT(r)| at `freqs` (cycles per unit) over the training grid: r (..., M) -> (..., F)."""
-    return np.abs(np.fft.rfft(np.asarray(r, np.float64), axis=-1)[..., list(freqs)])
-
-
-def relative(components: np.ndarray, initial: np.ndarray) -> np.ndarray:
-    """components (..., F) / initial (F,), with NaN where the initial component is 0 (nothing to learn)."""
-    initial = np.asarray(initial, np.float64)
-    return np.divide(components, initial, out=np.full(np.shape(components), np.nan), where=initial > 0)
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Training (JAX): every mapping at once
-
-
-def _loss(params, model, x, y):
-    """(1/2M) Σ (f(x_i) - y_i)², the loss THEORY.md's dynamics are written for: x (M, D), y (M,)."""
-    return 0.5 * jnp.mean((model.apply(params, x)[:, 0] - y) ** 2)
-
-
-def _optimizer(kind: str, lr):
-    return optax.sgd(lr) if kind == "gd" else optax.adam(lr)
-
-
-@functools.partial(jax.jit, static_argnames=("model", "kind"), donate_argnums=(0,))
-def train_chunk(state, steps, lr, x_train, y_train, x_grid, *, model, kind: str):
-    """`steps` full-batch steps of K networks side by side, then each one's fit over the whole grid.
-
-    state: (params, optimiser state), leading axis K; x_train (K, M, D) and x_grid (K, N, D) the mapped
-    inputs of each network, y_train (M,). `steps` is traced, so one compiled program serves every chunk
-    length, step 0's evaluation (steps = 0) included. Returns (state, fits (K, N)).
-    """
-    opt = _optimizer(kind, lr)
-
-    def one(state, x_train, x_grid):
-        def step(_, s):
-            params, opt_state = s
-            grads = jax.grad(_loss)(params, model, x_train, y_train)
-            updates, opt_state = opt.update(grads, opt_state, params)
-            return optax.apply_updates(params, updates), opt_state
-
-        state = jax.lax.fori_loop(0, steps, step, state)
-        return state, model.apply(state[0], x_grid)[:, 0]
-
-    return jax.vmap(one)(state, x_train, x_grid)
-
-
-def padded_inputs(x: np.ndarray, width: int) -> np.ndarray:
-    """γ (P, d0) as (P, width) float32: zero-padded and scaled by √(width/d0).
-
-    `NTKMLP`'s first layer computes (s_w/√width)·W·x; the scale gives back (s_w/√d0)·W[:d0]·γ exactly, and the
-    padded rows of W meet only zeros (their gradient is 0), so the network is the one with input width d0
-    whose W1 is W's first d0 rows. Every mapping then has the same shapes: one compiled program for all.
-    """
-    p, d0 = x.shape
-    out = np.zeros((p, width), np.float32)
-    out[:, :d0] = x * math.sqrt(width / d0)
-    return out
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The run
-
-
-@dataclasses.dataclass(frozen=True)
-class LabSnapshot:
-    """Where a 1D run stands after `step` steps of every mapping; the contract between `run` and the page.
-
-    Per-spec dicts follow `specs` (the config's order). Histories hold one row per snapshot so far.
-    """
-
-    step: int
-    steps: int  # the run's total
-    elapsed: float  # seconds since the run started, compilation included
-    compile_seconds: float  # seconds spent compiling
-    specs: tuple[str, ...]
-    labels: dict[str, str]  # spec -> human name
-    grid: np.ndarray  # (N,) positions v_i = i/N
-    target: np.ndarray  # (N,) y; the even points are the training set
-    fits: dict[str, np.ndarray]  # spec -> (N,) the network over the grid now
-    freqs: tuple[int, ...]  # tracked frequencies, cycles per unit
-    history_steps: np.ndarray  # (T,) the steps of the snapshots so far, this one last
-    train_mse: dict[str, np.ndarray]  # spec -> (T,) MSE on the training points
-    test_mse: dict[str, np.ndarray]  # spec -> (T,) MSE on the held-out points
-    measured: dict[str, np.ndarray]  # spec -> (T, F) |DFT(residual)| at freqs, relative to step 0
-    predicted: dict[str, np.ndarray] | None  # the same from the NTK dynamics; None when theory_applies is False
-    spectrum_freqs: np.ndarray  # (M/2 + 1,) 0..M/2 cycles per unit
-    spectra: dict[str, np.ndarray]  # spec -> (M/2 + 1,) `frequency_spectrum` of its NTK on the training points
-    eta: float  # the step size (gd) or Adam's learning rate
-    theory_applies: bool  # False with Adam: no prediction is made
-
-    @property
-    def train_seconds(self) -> float:
-        """Seconds of training and evaluation, compilation excluded."""
-        return self.elapsed - self.compile_seconds
-
-    @property
-    def done(self) -> bool:
-        return self.step >= self.steps
-
-
-def stability_limit(lambda_max: float, train_points: int) -> float:
-    """The largest stable gradient-descent step 2M/λ_max: beyond it the top eigen-direction grows."""
-    return 2.0 * train_points / lambda_max
-
-
-def run(config: LabConfig = LabConfig()) -> Iterator[LabSnapshot]:
-    """Trains every mapping of `config` on its target, yielding a LabSnapshot at step 0 and after every
-    `config.every` steps (the last at `config.steps`). Deterministic for a given config; closing the
-    generator stops all work.
-
-    The first chunk compiles (a second or two); later runs of the same shapes reuse the program.
-    """
-    start = time.perf_counter()
-    n, m = config.points, config.train_points
-    grid = np.arange(n) / n
-    y = target_signal(config.target, n)
-    y_train = y[::2]
-    freqs = config.freqs
-    key_b, key_init = jax.random.split(jax.random.key(config.seed))
-    gauss = np.asarray(jax.random.normal(key_b, (config.m,), jnp.float32), np.float64)
-    specs = config.mappings
-    parsed = config.parsed
-
-    # The theory first (a few ms per mapping): it also sets η, so it is needed before the first step.
-    xs = {s: encode(grid, features_of(p, m, config.m, gauss)) for s, p in zip(specs, parsed)}
-    theories = {s: Theory.of(ntk.relu_ntk(xs[s][::2], xs[s][::2], config.depth, bias_std=BIAS_STD)) for s in specs}
-    if config.optimizer == "gd":
-        eta = config.step_fraction * stability_limit(max(t.lambda_max for t in theories.values()), m)
-    else:
-        eta = config.adam_lr
-
-    width_in = max(x.shape[1] for x in xs.values())
-    x_grid = jnp.asarray(np.stack([padded_inputs(xs[s], width_in) for s in specs]))  # (K, N, D)
-    x_train = x_grid[:, ::2]  # (K, M, D)
-    model = ntk.NTKMLP(depth=config.depth, width=config.width, bias_std=BIAS_STD)
-    params = model.init(key_init, jnp.zeros((1, width_in), jnp.float32))  # one draw, shared by every mapping
-    state = (params, _optimizer(config.optimizer, eta).init(params))
-    k = len(specs)
-    state = jax.tree.map(lambda a: jnp.array(jnp.broadcast_to(a, (k,) + a.shape)), state)
-    lr = jnp.float32(eta)
-    y_dev = jnp.asarray(y_train, jnp.float32)
-
-    compile_seconds = 0.0
-    compiled_once = False
-
-    def advance(state, steps):
-        nonlocal compile_seconds, compiled_once
-        t0 = time.perf_counter()
-        state, fits = train_chunk(state, jnp.int32(steps), lr, x_train, y_dev, x_grid, model=model,
-                                  kind=config.optimizer)
-        fits = np.asarray(fits, np.float64)  # the chunk's one host-device sync
-        if not compiled_once:  # the first call compiles; what it takes beyond the work is compilation
-            compile_seconds = time.perf_counter() - t0
-            compiled_once = True
-        return state, fits
-
-    hist_steps: list[int] = []
-    train_hist = {s: [] for s in specs}
-    test_hist = {s: [] for s in specs}
-    meas_hist = {s: [] for s in specs}
-    r0_train: dict[str, np.ndarray] = {}
-    c0: dict[str, np.ndarray] = {}
-    spectra = {s: theories[s].spectrum for s in specs}
-    labels = {s: p.label() for s, p in zip(specs, parsed)}
-
-    def snapshot(step, fits) -> LabSnapshot:
-        hist_steps.append(step)
-        for i, s in enumerate(specs):
-            err = fits[i] - y
-            r = err[::2]
-            if s not in r0_train:
-                r0_train[s] = r
-                c0[s] = fourier_components(r, freqs)
-            train_hist[s].append(float(np.mean(r ** 2)))
-            test_hist[s].append(float(np.mean(err[1::2] ** 2)))
-            meas_hist[s].append(relative(fourier_components(r, freqs), c0[s]))
-        steps_arr = np.asarray(hist_steps)
-        predicted = None
-        if config.theory_applies:
-            predicted = {s: relative(fourier_components(theories[s].residuals(r0_train[s], eta, steps_arr), freqs), c0[s])
-                         for s in specs}
-        return LabSnapshot(
-            step, config.steps, time.perf_counter() - start, compile_seconds, specs, labels, grid, y,
-            {s: fits[i] for i, s in enumerate(specs)}, freqs, steps_arr,
-            {s: np.asarray(train_hist[s]) for s in specs}, {s: np.asarray(test_hist[s]) for s in specs},
-            {s: np.asarray(meas_hist[s]) for s in specs}, predicted, np.arange(m // 2 + 1), spectra, float(eta),
-            config.theory_applies)
-
-    state, fits = advance(state, 0)
-    yield snapshot(0, fits)
-    step = 0
-    while step < config.steps:
-        chunk = min(config.every, config.steps - step)
-        state, fits = advance(state, chunk)
-        step += chunk
-        yield snapshot(step, fits)
-
-
-def train(config: LabConfig = LabConfig()) -> LabSnapshot:
-    """A whole run; returns its last snapshot (for notebooks and tests)."""
-    last = None
-    for last in run(config):
-        pass
-    return last
-
-
-# ---------------------------------------------------------------------------------------------------------
-# What a run writes
-
-
-def _finite(x):
-    """Nested lists of floats with NaN and ±inf as None (JSON has no NaN)."""
-    a = np.asarray(x, np.float64)
-    if a.ndim == 0:
-        return float(a) if np.isfinite(a) else None
-    return [_finite(v) for v in a]
-
-
-def summary(snap: LabSnapshot) -> dict:
-    """What lab1d.json holds: per mapping its tracked frequencies, snapshot steps, measured and predicted
-    residuals ((T, F), relative to step 0; predicted null with Adam) and final train and test MSE."""
-    return {
-        "mappings": {
-            s: {
-                "label": snap.labels[s],
-                "freqs": list(snap.freqs),
-                "steps": [int(t) for t in snap.history_steps],
-                "measured": _finite(snap.measured[s]),
-                "predicted": None if snap.predicted is None else _finite(snap.predicted[s]),
-                "final_train_mse": _finite(snap.train_mse[s][-1]),
-                "final_test_mse": _finite(snap.test_mse[s][-1]),
-            }
-            for s in snap.specs
-        },
-        "eta": snap.eta,
-        "theory_applies": snap.theory_applies,
-        "step": snap.step,
-    }
-
-
-def figures(snap: LabSnapshot, height: int = 360) -> dict:
-    """The page's four figures of a snapshot: fit, loss, residuals (measured vs predicted), spectrum."""
-    from ffn import plots
-
-    colors = plots.mapping_colors(list(snap.specs))
-    return {
-        "fit": plots.lab1d_fit_figure(snap.grid, snap.target, snap.fits, colors=colors, height=height),
-        "loss": plots.lab1d_loss_figure(snap.history_steps, snap.train_mse, snap.test_mse, colors=colors, height=height),
-        "residuals": plots.lab1d_residual_figure(snap.history_steps, snap.freqs, snap.measured, snap.predicted,
-                                                 colors=colors, height=height),
-        "spectrum": plots.lab1d_spectrum_figure(snap.spectrum_freqs, snap.spectra, colors=colors, height=height),
-    }
-
-
-def write_outputs(out, snap: LabSnapshot, title: str = "Fourier features in 1D: what is learned when") -> dict:
-    """lab1d.json (`summary`) and lab1d.html (the four figures and GUIDE, plotly.js inlined) in folder `out`."""
-    from ffn import plots
-
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"lab1d.json": out / "lab1d.json", "lab1d.html": out / "lab1d.html"}
-    paths["lab1d.json"].write_text(json.dumps(summary(snap), indent=1, allow_nan=False))
-    notes = GUIDE.replace("**", "").replace("`", "")  # the page renders GUIDE as Markdown; here it is plain text
-    plots.write_figures_html(paths["lab1d.html"], figures(snap, height=400), title=title, notes=notes)
-    return paths
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Command line
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit code 2
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+PROG = "python -m ffn.lab1d"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    d, t = LabConfig(), Target()
+    d, t = lab1d.LabConfig(), lab1d.Target()
     word = checks.text_number  # the checks, not argparse, judge the values: the same sentences everywhere
-    p = _Parser(prog="python -m ffn.lab1d", description="The 1D lab: train coordinate MLPs with several input "
+    p = command.Parser(PROG, "The 1D lab: train coordinate MLPs with several input "
                 "mappings on a 1D target by gradient descent, and compare the residual they keep at each frequency "
-                "with what their neural tangent kernel predicts. Writes lab1d.json and lab1d.html.",
-                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                "with what their neural tangent kernel predicts. Writes lab1d.json and lab1d.html.")
     p.add_argument("--mappings", nargs="+", default=list(d.mappings), metavar="SPEC",
                    help="mappings to compare: none, basic, posenc:S, gauss:SIGMA, power:P (P may be inf)")
-    p.add_argument("--target", default=t.kind, help=f"what to fit: one of {', '.join(TARGETS)}")
+    p.add_argument("--target", default=t.kind, help=f"what to fit: one of {', '.join(lab1d.TARGETS)}")
     p.add_argument("--freqs", nargs="+", type=word, default=None, metavar="F",
                    help=f"the sines' frequencies in cycles per unit (default {' '.join(map(str, t.freqs))}); for the "
                         "other targets the frequencies to track (square: default its first odd harmonics)")
@@ -663,7 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="sines: one amplitude per frequency (default 1 each)")
     p.add_argument("--alpha", type=word, default=t.alpha, help="powerlaw: the amplitude spectrum falls as 1/f^alpha")
     p.add_argument("--square-freq", type=word, default=t.square_freq, help="square: cycles per unit")
-    p.add_argument("--points", type=word, default=d.points, help=f"grid size N, one of {', '.join(map(str, POINTS))}")
+    p.add_argument("--points", type=word, default=d.points, help=f"grid size N, one of {', '.join(map(str, lab1d.POINTS))}")
     p.add_argument("--steps", type=word, default=d.steps, help="optimiser steps")
     p.add_argument("--every", type=word, default=d.every, help="steps between snapshots")
     p.add_argument("--depth", type=word, default=d.depth, help="Dense layers")
@@ -678,17 +48,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def config_from_args(args: argparse.Namespace) -> LabConfig:
-    """The LabConfig the command line asks for; raises checks.Invalid with a sentence."""
-    kind = checks.one_of(args.target, "target", TARGETS)
-    freqs = args.freqs if args.freqs is not None else (() if kind == "square" else Target().freqs)
-    target = Target(kind, tuple(freqs), tuple(args.amps), args.alpha, args.square_freq, args.seed)
-    return LabConfig(mappings=tuple(args.mappings), target=target, points=args.points, steps=args.steps,
+def config_from_args(args: argparse.Namespace) -> lab1d.LabConfig:
+    """The lab1d.LabConfig the command line asks for; raises checks.Invalid with a sentence."""
+    kind = checks.one_of(args.target, "target", lab1d.TARGETS)
+    freqs = args.freqs if args.freqs is not None else (() if kind == "square" else lab1d.Target().freqs)
+    target = lab1d.Target(kind, tuple(freqs), tuple(args.amps), args.alpha, args.square_freq, args.seed)
+    return lab1d.LabConfig(mappings=tuple(args.mappings), target=target, points=args.points, steps=args.steps,
                      every=args.every, depth=args.depth, width=args.width, features=args.features,
                      optimizer=args.optimizer, step_fraction=args.step_fraction, adam_lr=args.adam_lr, seed=args.seed)
 
 
-def table(snap: LabSnapshot) -> str:
+def table(snap: lab1d.LabSnapshot) -> str:
     """Final train/test MSE and, per tracked frequency, the measured (and predicted) residual left."""
     width = max(len("mapping"), *(len(s) for s in snap.specs))
     head = [f"{'mapping':<{width}}", f"{'train MSE':>10}", f"{'test MSE':>10}"]
@@ -710,11 +80,10 @@ def main(argv=None) -> int:
     try:
         config = config_from_args(args)
     except checks.Invalid as e:
-        print(f"python -m ffn.lab1d: error: {e}", file=sys.stderr)
-        return 2
+        return command.fail(PROG, e)
     print("compiling…", file=sys.stderr, flush=True)
     last = None
-    for last in run(config):
+    for last in lab1d.run(config):
         pass
     print(table(last))
     if last.theory_applies:
@@ -723,7 +92,7 @@ def main(argv=None) -> int:
         print("residual left at the last step, measured (no NTK prediction: Adam)")
     print(f"compile {last.compile_seconds:.1f} s, train {last.train_seconds:.1f} s for {config.steps} steps of "
           f"{len(config.mappings)} mappings")
-    paths = write_outputs(args.out, last)
+    paths = outputs.write_lab(args.out, last)
     print(f"wrote {', '.join(paths)} to {args.out}/")
     return 0
 

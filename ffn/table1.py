@@ -1,354 +1,27 @@
-"""Table 1 of the paper over a set of images: `python -m ffn.table1 IMAGES... --dataset natural|text`.
+"""`python -m ffn.table1 IMAGES... --dataset natural|text`: the paper's Table 1 over a set of images.
 
-Runs the paper's protocol for a dataset (`ffn.paper.PROTOCOLS`: mappings, learning rates, posenc S and σ) on
-every image, optionally choosing σ first by a grid search on tuning images (the best mean test PSNR), and
-writes `table1.json` and `table1.md`: each mapping's test PSNR per image, their mean ± std, and the paper's.
-
-    python -m ffn.table1 --dataset natural                     # the bundled natural set, 512 px, 2000 steps
-    python -m ffn.table1 --dataset text --size 128 --iters 500 --width 128 --features 128   # CPU-sized
-
-At a smaller --size, σ and S are scaled with the resolution (σ counts cycles per image side), and the table
-says plainly that this is not the paper's setting. On one machine an image's mappings train together (the
-trainer batches them); across machines, `--shard I/N` runs the I-th of N slices of the sorted image list (a
-cluster's job array) and `--merge DIR...` combines the slices' table1.json into the table one run would give.
-With --tune, every shard repeats the same (deterministic) σ search; to spend it once, tune in one run and give
-its σ to every shard with --sigma.
-
-The JSON document: {"dataset", "config": Config.to_dict() plus "sigma_tuning", "images": [path, ...],
-"mappings": {spec: {"test_psnr": [dB per image, null if diverged], "mean", "std", "n"}},
-"paper": {kind: {"mean", "std"}}, "std": what ± means, "shard": [I, N] or null, "seconds"}.
+The command line of `ffn.experiments.table1` (the protocol, the σ search, shards and their merge), which
+says what it writes.
 """
 
-from __future__ import annotations
-
 import argparse
-import json
-import math
 import pathlib
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-import numpy as np
+from ffn import command
+from ffn.core import checks
+from ffn.core.config import Config
+from ffn.experiments import paper, table1
+from ffn.present import outputs, text
 
-from ffn import checks, mappings, paper
-from ffn.config import MAX_MAPPINGS, Config
-
-ASSETS = pathlib.Path(__file__).resolve().parents[1] / "assets"
-# The bundled sets: the photographs and text image the explorer already ships, plus the folders added for Table 1.
-BUNDLED = {
-    "natural": ("astronaut.png", "cat.png", "coffee.png", "natural"),
-    "text": ("text.png", "text"),
-}
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff")
-EVERY = 50  # steps between the trainer's snapshots: the progress bar's grain (results do not depend on it)
-SIGMA_LIMITS = (1e-3, 10_000.0)  # σ of a tuning grid, cycles per image side
-TEXT_WORDS = (
-    "Fourier features let networks learn high frequency functions in low dimensional domains coordinate "
-    "multilayer perceptron spectral bias neural tangent kernel stationary Gaussian mapping positional encoding "
-    "sharp edges fine detail image regression sinusoid bandwidth kernel regression 2020 NeurIPS 512 px"
-).split()
-TEXT_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSerif-Italic.ttf",
-              "DejaVuSansMono.ttf", "DejaVuSansCondensed-Bold.ttf")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The protocol at a resolution
-
-
-def protocol(dataset: str, size: int = 512, iters: int = 2000, depth: int = 4, width: int = 256,
-             features: int = 256, seed: int = 0, sigma: float | None = None) -> Config:
-    """The paper's Table 1 setting for `dataset` at `size` px: its mappings and learning rates, σ and S scaled
-    to the resolution, with the given training length and network. `sigma` (cycles per side at `size`)
-    replaces the Gaussian mapping's σ, as a grid search chooses it."""
-    base = paper.PROTOCOLS[paper.check_dataset(dataset)]
-    specs = []
-    for m in base.parsed:
-        scale = m.scale
-        if m.kind == "posenc":
-            scale = mappings.posenc_scale(size, at_512=scale)
-        elif m.kind == "gauss":
-            scale = mappings.suggested_sigma(size, at_512=scale) if sigma is None else sigma
-        text = m.kind if scale is None else f"{m.kind}:{scale:g}"
-        specs.append(text if m.lr is None else f"{text}@{m.lr:g}")
-    return base.replace(mappings=tuple(specs), size=size, iters=iters, depth=depth, width=width,
-                        features=features, seed=seed, every=min(EVERY, iters))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Image lists and shards
-
-
-def expand_images(paths: Sequence[str | pathlib.Path]) -> list[pathlib.Path]:
-    """Files and folders (their image files, not recursively) -> the sorted list of distinct image files.
-
-    Sorted by path text, so every machine of a sharded run cuts the same list into the same slices.
-    """
-    found = set()
-    for path in map(pathlib.Path, paths):
-        if path.is_dir():
-            inside = [p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
-            if not inside:
-                raise ValueError(f"Folder {str(path)!r} holds no image files ({', '.join(IMAGE_SUFFIXES)}).")
-            found.update(inside)
-        elif path.is_file():
-            found.add(path)
-        else:
-            raise ValueError(f"No file or folder {str(path)!r}.")
-    if not found:
-        raise ValueError("Give at least one image file or folder.")
-    return sorted(found, key=str)
-
-
-def image_name(path: str | pathlib.Path) -> str:
-    """How table1.json names an image: relative to the repository for the bundled ones (so machines with the
-    repository in different folders name them alike, and shards of one run merge), else the path as given."""
-    try:
-        return pathlib.Path(path).resolve().relative_to(ASSETS.parent).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def bundled_images(dataset: str) -> list[pathlib.Path]:
-    """The images this repository ships for `dataset`'s table (see assets/CREDITS.md)."""
-    return expand_images([ASSETS / name for name in BUNDLED[paper.check_dataset(dataset)]])
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """'I/N' -> (I, N) with 1 ≤ I ≤ N: the I-th of N slices."""
-    index, slash, count = str(text).partition("/")
-    if not slash:
-        raise checks.Invalid(f"shard must read I/N, e.g. 1/4 for the first of four slices (got {checks.shown(text)}).", "shard")
-    count = checks.whole(checks.text_number(count.strip()), "shard count N", 1, 10_000, "shard")
-    index = checks.whole(checks.text_number(index.strip()), "shard index I", 1, count, "shard")
-    return index, count
-
-
-def shard(items: Sequence, index: int, count: int) -> list:
-    """The index-th (1-based) of `count` slices of `items`: every count-th item from index-1, so the slices
-    are disjoint, cover the list and differ in length by at most one."""
-    return list(items[index - 1::count])
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Runs over images
-
-
-def _finite(value: float) -> float | None:
-    """JSON has no NaN: a diverged network's PSNR becomes None."""
-    return float(value) if math.isfinite(value) else None
-
-
-def summarise(values: Sequence[float | None]) -> dict:
-    """Per-image test PSNRs (dB, None for a diverged network) -> {"test_psnr", "mean", "std", "n"}.
-
-    mean and std are over the finite values (n of them), std the population one (`ffn.paper.STD`), as the
-    paper's notebook computes it; None when no value is finite.
-    """
-    finite = np.array([v for v in values if v is not None], np.float64)
-    if not finite.size:
-        return {"test_psnr": list(values), "mean": None, "std": None, "n": 0}
-    return {"test_psnr": list(values), "mean": float(np.mean(finite)), "std": float(np.std(finite)), "n": int(finite.size)}
-
-
-def train_images(images: Sequence[np.ndarray], config: Config,
-                 progress: Callable[[int, int], None] | None = None) -> dict[str, list[float | None]]:
-    """Trains every mapping of `config` on each (R, R, 3) image in turn; spec -> final test PSNR per image.
-
-    `progress(image_index, steps_done)` is called after every snapshot (for a progress bar).
-    """
-    from ffn import train
-
-    out = {spec: [] for spec in config.mappings}
-    for i, image in enumerate(images):
-        for snap in train.run(image, config):
-            if progress is not None:
-                progress(i, snap.step)
-        for spec in config.mappings:
-            out[spec].append(_finite(snap.test_psnr[spec]))
-    return out
-
-
-def check_sigmas(sigmas: Sequence) -> tuple[float, ...]:
-    """A σ grid: 2 to MAX_MAPPINGS distinct positive numbers (cycles per image side), ascending."""
-    if isinstance(sigmas, (str, bytes)) or not isinstance(sigmas, Sequence) or not 2 <= len(sigmas) <= MAX_MAPPINGS:
-        raise checks.Invalid(f"sigmas must be 2 to {MAX_MAPPINGS} numbers, e.g. 5 10 20 (got {checks.shown(sigmas)}).", "sigmas")
-    grid = sorted({checks.real(s, "sigmas (each σ of the grid)", *SIGMA_LIMITS, "sigmas") for s in sigmas})
-    if len(grid) < 2:
-        raise checks.Invalid("sigmas must hold at least two different values.", "sigmas")
-    return tuple(grid)
-
-
-def tune_sigma(images: Sequence[np.ndarray], config: Config, sigmas: Sequence[float],
-               progress: Callable[[int, int], None] | None = None) -> tuple[float, dict[str, float | None]]:
-    """The paper's grid search: σ with the best mean test PSNR over `images`, and each σ's mean.
-
-    Every gauss:σ of the grid trains in one run per image (one batch: they share B up to σ) with the
-    protocol's Gaussian learning rate and the run's network. Returns (σ, {"σ": mean dB or None}).
-    """
-    gauss = next(m for m in config.parsed if m.kind == "gauss")
-    lr = gauss.lr if gauss.lr is not None else config.lr
-    grid = check_sigmas(sigmas)
-    specs = tuple(f"gauss:{s:g}" for s in grid)
-    per_image = train_images(images, config.replace(mappings=specs, lr=lr), progress)
-    means = {f"{s:g}": summarise(per_image[spec])["mean"] for s, spec in zip(grid, specs)}
-    finite = [s for s in grid if means[f"{s:g}"] is not None]
-    if not finite:
-        raise ValueError("Every σ of the grid diverged on the tuning images; try smaller values.")
-    return max(finite, key=lambda s: means[f"{s:g}"]), means
-
-
-def document(dataset: str, config: Config, names: Sequence[str], per_image: dict[str, list],
-             tuning: dict | None = None, shard_of: tuple[int, int] | None = None, seconds: float | None = None) -> dict:
-    """The table1.json document (module docstring) from per-image test PSNRs."""
-    return {
-        "dataset": dataset,
-        "config": {**config.to_dict(), "sigma_tuning": tuning},
-        "images": list(names),
-        "mappings": {spec: summarise(per_image[spec]) for spec in config.mappings},
-        "paper": {kind: {"mean": m, "std": s} for kind, (m, s) in paper.TABLE1[dataset].items()},
-        "std": paper.STD,
-        "shard": list(shard_of) if shard_of else None,
-        "seconds": seconds,
-    }
-
-
-def merge(docs: Sequence[dict]) -> dict:
-    """The shards of one sharded run (each a table1.json document) -> the document one unsharded run gives.
-
-    Per-image values are put back in the sorted order of the whole list and the means and stds recomputed
-    from them. Refuses, with a sentence, documents of different datasets or settings, a missing or repeated
-    shard, or an image in two shards.
-    """
-    if not docs:
-        raise ValueError("Nothing to merge: give the folders of every shard's table1.json.")
-    first = docs[0]
-    for doc in docs[1:]:
-        if doc["dataset"] != first["dataset"]:
-            raise ValueError(f"Cannot merge a {doc['dataset']} table with a {first['dataset']} table.")
-        if doc["config"] != first["config"]:
-            changed = sorted(k for k in set(doc["config"]) | set(first["config"])
-                             if doc["config"].get(k) != first["config"].get(k))
-            raise ValueError(f"Cannot merge runs with different settings (they differ in {', '.join(changed)}); "
-                             "every shard must run the same command but for --shard.")
-    shards = [tuple(d["shard"]) if d.get("shard") else (1, 1) for d in docs]
-    count = shards[0][1]
-    if any(n != count for _, n in shards) or sorted(i for i, _ in shards) != list(range(1, count + 1)):
-        listed = ", ".join(f"{i}/{n}" for i, n in sorted(shards))
-        raise ValueError(f"Cannot merge shards {listed}: give each of the {count} shards of one run exactly once.")
-    names = [name for d in docs for name in d["images"]]
-    if len(set(names)) != len(names):
-        raise ValueError("An image appears in two shards; these are not the slices of one run.")
-    order = sorted(range(len(names)), key=lambda i: names[i])
-    values = {spec: [v for d in docs for v in d["mappings"][spec]["test_psnr"]] for spec in first["mappings"]}
-    seconds = [d.get("seconds") for d in docs]
-    merged = document(first["dataset"], _config(first), [names[i] for i in order],
-                      {spec: [v[i] for i in order] for spec, v in values.items()}, first["config"]["sigma_tuning"],
-                      None, sum(seconds) if None not in seconds else None)
-    merged["config"] = first["config"]  # exactly as the shards wrote it
-    return merged
-
-
-def _config(doc: dict) -> Config:
-    return Config(**{k: v for k, v in doc["config"].items() if k in Config.__dataclass_fields__})
-
-
-def read(folder: str | pathlib.Path) -> dict:
-    """The table1.json document in `folder`, or ValueError with a sentence when there is none to read."""
-    path = pathlib.Path(folder) / "table1.json"
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"No table1.json in {str(folder)!r}: give the --out folders of finished runs.") from None
-    except (OSError, ValueError) as e:
-        raise ValueError(f"{str(path)!r} cannot be read as a table1.json ({e}).") from None
-    if not isinstance(doc, dict) or not {"dataset", "config", "images", "mappings"} <= set(doc):
-        raise ValueError(f"{str(path)!r} is not a table1.json of python -m ffn.table1.")
-    return doc
-
-
-def latest(root: str | pathlib.Path = "runs") -> dict | None:
-    """The newest table1.json (by modification time) in root's sub-folders, as the page shows it; None if none."""
-    found = sorted(pathlib.Path(root).glob("*/table1.json"), key=lambda p: p.stat().st_mtime)
-    for path in reversed(found):
-        try:
-            return read(path.parent)
-        except ValueError:  # a half-written or foreign file: try the next newest
-            continue
-    return None
-
-
-def write(out: str | pathlib.Path, doc: dict) -> dict[str, pathlib.Path]:
-    """Writes table1.json and table1.md (`ffn.paper.table_markdown`) into folder `out`; returns their paths."""
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"table1.json": out / "table1.json", "table1.md": out / "table1.md"}
-    paths["table1.json"].write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
-    paths["table1.md"].write_text(paper.table_markdown(doc) + "\n")
-    return paths
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The bundled text images
-
-
-def make_text_image(seed: int, side: int = 512) -> "Image.Image":
-    """Lines of words in several DejaVu faces, sizes and colours on a plain background, like the paper's
-    rendered-text set; a function of `seed` (and the installed DejaVu fonts, found by name).
-
-    Backgrounds are light or dark at random and every word's colour keeps a clear contrast with it, so the
-    glyph edges (the detail a network without Fourier features blurs) are always there to fit.
-    """
-    from PIL import Image, ImageDraw, ImageFont
-
-    rng = np.random.default_rng(seed)
-    dark = bool(rng.integers(2))
-    background = tuple(int(v) for v in (rng.integers(10, 70, 3) if dark else rng.integers(200, 256, 3)))
-    image = Image.new("RGB", (side, side), background)
-    draw = ImageDraw.Draw(image)
-    y = int(rng.integers(4, 16))
-    while True:
-        points = int(rng.choice([14, 18, 22, 28, 36, 46, 60]))  # at 512 px; scaled with the side below
-        font = ImageFont.truetype(str(rng.choice(TEXT_FONTS)), max(6, round(points * side / 512)))
-        ascent, descent = font.getmetrics()
-        if y + ascent + descent > side - 4:
-            break
-        x = int(rng.integers(4, 24))
-        while True:
-            word = str(rng.choice(TEXT_WORDS))
-            width = draw.textlength(word, font=font)
-            if x + width > side - 6:
-                break
-            colour = rng.integers(150, 256, 3) if dark else rng.integers(0, 110, 3)
-            draw.text((x, y), word, font=font, fill=tuple(int(v) for v in colour))
-            x += int(width + draw.textlength(" ", font=font))
-        y += ascent + descent + int(rng.integers(0, 12))
-    return image
-
-
-def write_text_set(folder: str | pathlib.Path, seeds: Sequence[int] = (1, 2, 3, 4, 5), side: int = 512) -> list[pathlib.Path]:
-    """Renders `make_text_image(seed)` for each seed into folder/text-SEED.png (the bundled assets/text)."""
-    folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"text-{seed}.png" for seed in seeds]
-    for seed, path in zip(seeds, paths):
-        make_text_image(seed, side).save(path, optimize=True)
-    return paths
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The command line
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, exit code 2, as `python -m ffn`
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+PROG = "python -m ffn.table1"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     number = checks.text_number  # the checks below, not argparse, say what is wrong with a number
-    p = _Parser(prog="python -m ffn.table1", description=__doc__.split("\n\n")[0],
-                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = command.Parser(PROG, table1.__doc__.split("\n\n")[0])
     p.add_argument("images", nargs="*", metavar="IMAGES",
                    help="image files or folders (default: the bundled set of --dataset)")
     p.add_argument("--dataset", choices=paper.DATASETS, default=None,
@@ -384,17 +57,17 @@ def _check_args(args) -> tuple[Config, list[pathlib.Path], list[pathlib.Path], t
         raise ValueError("--tune and --sigmas go together: the tuning images and the σ grid to search.")
     if args.tune is not None and args.sigma is not None:
         raise ValueError("Give either --sigma or --tune with --sigmas, not both.")
-    sigma = None if args.sigma is None else checks.real(args.sigma, "sigma (the Gaussian mapping's σ)", *SIGMA_LIMITS)
-    config = protocol(args.dataset, args.size, args.iters, args.depth, args.width, args.features, args.seed, sigma)
-    images = expand_images(args.images) if args.images else bundled_images(args.dataset)
-    images = sorted(images, key=image_name)  # the order of the names every machine writes, which merge keeps
-    shard_of = parse_shard(args.shard) if args.shard is not None else None
+    sigma = None if args.sigma is None else checks.real(args.sigma, "sigma (the Gaussian mapping's σ)", *table1.SIGMA_LIMITS)
+    config = table1.protocol(args.dataset, args.size, args.iters, args.depth, args.width, args.features, args.seed, sigma)
+    images = table1.expand_images(args.images) if args.images else table1.bundled_images(args.dataset)
+    images = sorted(images, key=table1.image_name)  # the order of the names every machine writes, which merge keeps
+    shard_of = table1.parse_shard(args.shard) if args.shard is not None else None
     if shard_of is not None:
-        images = shard(images, *shard_of)
+        images = table1.shard(images, *shard_of)
         if not images:
             raise ValueError(f"Shard {shard_of[0]}/{shard_of[1]} is empty: there are fewer images than shards.")
-    tune = expand_images(args.tune) if args.tune is not None else []
-    sigmas = check_sigmas(args.sigmas) if args.sigmas is not None else None
+    tune = table1.expand_images(args.tune) if args.tune is not None else []
+    sigmas = table1.check_sigmas(args.sigmas) if args.sigmas is not None else None
     return config, images, tune, sigmas, shard_of
 
 
@@ -402,27 +75,25 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from tqdm import tqdm  # the imports below take a second or two: after the arguments are known to parse
 
-    from ffn import data
+    from ffn.core import data
 
-    prog = "python -m ffn.table1"
     try:
         config, paths, tune_paths, sigmas, shard_of = _check_args(args)
         if args.merge is not None:
-            docs = [read(d) for d in args.merge]
-            doc = merge(docs)
+            docs = [table1.read(d) for d in args.merge]
+            doc = table1.merge(docs)
             if args.dataset not in (None, doc["dataset"]):
                 raise ValueError(f"These are {doc['dataset']} tables, not {args.dataset} ones.")
             out = args.out or pathlib.Path("runs") / f"table1-{doc['dataset']}-{doc['config']['size']}px"
-            written = write(out, doc)
-            print(paper.table_markdown(doc))
+            written = outputs.write_table1(out, doc)
+            print(text.table_markdown(doc))
             print(f"merged {len(docs)} shards; wrote {', '.join(written)} to {out}/")
             return 0
         # Every image is opened before the first step, so a bad one is refused now and not hours in.
         images = [data.load_image(p, config.size) for p in paths]
         tune_images = [data.load_image(p, config.size) for p in tune_paths]
     except (ValueError, OSError) as e:  # checks.Invalid and data.ImageError are ValueErrors
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return 2
+        return command.fail(PROG, e)
     out = args.out or pathlib.Path("runs") / f"table1-{args.dataset}-{config.size}px"
     start = time.perf_counter()
     total = (len(tune_images) * (sigmas is not None) + len(images)) * config.iters
@@ -439,18 +110,18 @@ def main(argv=None) -> int:
 
     tuning = None
     if sigmas is not None:
-        sigma, means = tune_sigma(tune_images, config, sigmas, progress("tuning σ", tune_paths))
+        sigma, means = table1.tune_sigma(tune_images, config, sigmas, progress("tuning σ", tune_paths))
         done += len(tune_images) * config.iters
-        tuning = {"images": [image_name(p) for p in tune_paths], "sigmas": list(sigmas), "mean_test_psnr": means, "chosen": sigma}
-        config = protocol(args.dataset, config.size, config.iters, config.depth, config.width, config.features,
+        tuning = {"images": [table1.image_name(p) for p in tune_paths], "sigmas": list(sigmas), "mean_test_psnr": means, "chosen": sigma}
+        config = table1.protocol(args.dataset, config.size, config.iters, config.depth, config.width, config.features,
                           config.seed, sigma)
         tqdm.write(f"σ = {sigma:g} (best mean test PSNR {means[f'{sigma:g}']:.2f} dB on {len(tune_images)} images)")
-    per_image = train_images(images, config, progress(args.dataset, paths))
+    per_image = table1.train_images(images, config, progress(args.dataset, paths))
     bar.close()
-    doc = document(args.dataset, config, [image_name(p) for p in paths], per_image, tuning, shard_of,
+    doc = table1.document(args.dataset, config, [table1.image_name(p) for p in paths], per_image, tuning, shard_of,
                    time.perf_counter() - start)
-    written = write(out, doc)
-    print(paper.table_markdown(doc))
+    written = outputs.write_table1(out, doc)
+    print(text.table_markdown(doc))
     print(f"{len(paths)} images in {doc['seconds']:.0f} s; wrote {', '.join(written)} to {out}/")
     return 0
 

@@ -20,7 +20,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import app  # noqa: E402
-from ffn import bench, config, service, train  # noqa: E402
+from ffn import bench
+from ffn.core import config, train
+from ffn.serve import rules  # noqa: E402
 
 PRESETS = {"class demo": config.CLASS, "default (CPU quick look)": config.CPU}
 
@@ -34,7 +36,7 @@ def free_port() -> int:
 def time_run(client, values: dict, image: str) -> dict:
     from gradio_client import handle_file
 
-    estimate = app.SPEED.estimate(service.make_config(**values))
+    estimate = app.SPEED.estimate(rules.make_config(**values))
     start = time.perf_counter()
     stamps, statuses = [], []
     for update in client.submit(handle_file(image), *values.values(), api_name="/train"):
@@ -68,7 +70,7 @@ def main():
     print(f"machine: {machine}", flush=True)
     results = {}
     for name, preset in PRESETS.items():
-        values = service.page_values(preset)
+        values = rules.page_values(preset)
         for i in range(args.repeat):
             row = time_run(client, values, args.image)
             results[f"{name} #{i + 1}"] = row

@@ -11,10 +11,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ffn import analysis, mappings, plots, sweep, train
-from ffn.config import TINY
-from ffn.model import MLP, Siren
-from ffn.plots import mapping_colors
+from ffn.core import analysis, mappings, train
+from ffn.present import plots
+from ffn.experiments import sweep
+from ffn.core.config import TINY
+from ffn.core.model import MLP, Siren
+from ffn.present.plots import mapping_colors
 
 SPECS = ("none", "posenc:3", "gauss:2", "gauss:20")  # two encoding widths: two compiled groups
 # TINY at another width: the trainer keeps compiled programs for the whole process, and test_train expects

@@ -17,7 +17,7 @@ import pytest
 from gradio_client import Client, handle_file
 
 import app
-from ffn import service
+from ffn.serve import rules
 
 CAT = str(app.ASSETS / "cat.png")
 # image, mappings, log10 σ, more specs, size, iters, lr, paper lr, depth, width, features, seed
@@ -143,7 +143,7 @@ def test_client_gets_a_clear_message_for_bad_numbers(server):
 def test_readme_api_examples_run(server, monkeypatch, capsys):
     """Both gradio_client examples in README.md work as written (pointed at this test's server; runs are cut to
     100 steps so that the minimal call's default 500 stay quick)."""
-    from ffn import train
+    from ffn.core import train
 
     run = train.run
     monkeypatch.setattr(train, "run", lambda image, config: run(image, config.replace(iters=min(config.iters, 100))))
@@ -212,7 +212,7 @@ def test_sigma_sweep_streams_and_offers_its_best_sigma():
     assert "σ = 0.5, " in app.describe_sweep(0.5, 20, 5, 64, 50, 1e-2, 3, 32, 16, 0) and "about" in \
         app.describe_sweep(0.5, 20, 5, 64, 50, 1e-2, 3, 32, 16, 0)
     slider, choices, said = app.use_sigma(best, ["none"])
-    assert f"σ = {service.custom_sigma(slider['value']):g} is now on the *Custom σ* slider" in said
+    assert f"σ = {rules.custom_sigma(slider['value']):g} is now on the *Custom σ* slider" in said
     assert 10 ** slider["value"] == pytest.approx(best, rel=0.03) and choices["value"] == ["none", "custom"]
     with pytest.raises(gr.Error, match="must be below"):
         next(app.sweep_run(CAT, 5, 1, 5, 64, 50, 1e-2, 3, 32, 16, 0))
@@ -272,7 +272,7 @@ def test_on_a_space_the_app_listens_where_spaces_expect_and_makes_no_share_link(
 
 
 def test_the_paper_view_shows_the_newest_set_table(tmp_path, monkeypatch):
-    from ffn import table1
+    from ffn.experiments import table1
 
     monkeypatch.setattr(app, "ROOT", tmp_path)
     assert "No set table on this server yet" in app.set_table_text()

@@ -8,8 +8,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ffn import analysis, bands, checks, cli, plots, report
-from ffn.config import TINY
+from ffn.present import outputs
+from ffn.core import analysis, bands, checks
+from ffn import cli
+from ffn.present import plots
+from ffn.experiments import runs
+from ffn.core.config import TINY
 
 
 def slow_band_of(fx: int, fy: int, edges) -> int:
@@ -227,7 +231,7 @@ def test_spectral_bias_none_leaves_the_grating_and_a_gaussian_mapping_learns_it(
     """
     image = bands.grating_image(128, cycles=20)
     config = TINY.replace(mappings=("none", "gauss:6"), size=128, width=64, features=64, iters=300, every=100)
-    for history, snap in report.record(image, config, "grating"):
+    for history, snap in runs.record(image, config, "grating"):
         pass
     k = int(bands.band_index(128, history.bands.edges)[16, 12])  # the band of the grating's frequency (12, 16)
     assert history.bands.edges[k] <= 20 < history.bands.edges[k + 1]
@@ -241,7 +245,7 @@ def test_spectral_bias_none_leaves_the_grating_and_a_gaussian_mapping_learns_it(
     # The pattern's only power is in three bands; the rest are flagged empty, not shown as huge ratios.
     assert list(np.flatnonzero(~history.bands.empty)) == [0, 1, k]
     assert np.isnan(none[:, history.bands.empty]).all()
-    fig = history.band_figure()
+    fig = outputs.band_figure(history)
     assert [t.type for t in fig.data] == ["heatmap", "heatmap"] and fig.data[1].z.shape == (history.bands.count, 4)
 
 

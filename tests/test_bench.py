@@ -12,8 +12,9 @@ import jax
 import numpy as np
 import pytest
 
-from ffn import bench, train
-from ffn.config import TINY
+from ffn import bench
+from ffn.core import train
+from ffn.core.config import TINY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -117,8 +118,8 @@ def test_warm_up_compiles_every_program_of_a_run(image):
 
 
 def test_persistent_cache_is_written_to_the_folder_given(tmp_path):
-    script = ("from ffn import data, train; from ffn.config import TINY; import numpy as np; "
-              "print(train.enable_compilation_cache()); "
+    script = ("from ffn.core import train; from ffn.core.config import TINY; from ffn.serve import env; "
+              "import numpy as np; print(train.enable_compilation_cache(env.CACHE_DIR)); "
               "train.train(np.zeros((16, 16, 3), np.float32), TINY.replace(iters=5, every=5))")
     env = {**os.environ, "FFN_CACHE_DIR": str(tmp_path / "jax")}
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ffn import cli, data, report, sweep, train
-from ffn.config import PAPER
-from ffn.images import to_uint8
+from ffn.present import grids
+from ffn import cli
+from ffn.core import data, train
+from ffn.experiments import runs, sweep
+from ffn.core.config import PAPER
+from ffn.core.data import to_uint8
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +39,7 @@ def test_cli_sweep_writes_its_summary_and_spectra(picture, tmp_path, capsys):
     for name in ("sweep.html", "spectra.html"):
         text = (out / name).read_text(encoding="utf-8")
         assert len(text) > 1_000_000 and "<script src=" not in text  # plotly.js inlined
-    spectra = report.spectra_grid(alone.images, to_uint8(loaded), "log |FFT| · tiny · step 4")
+    spectra = grids.spectra_grid(alone.images, to_uint8(loaded), "log |FFT| · tiny · step 4")
     np.testing.assert_array_equal(np.asarray(Image.open(out / "spectra.png")), spectra)
     np.testing.assert_array_equal(np.asarray(Image.open(out / "gauss_2.83.png")), alone.images["gauss:2.83"])
     assert f"best σ {summary['best_sigma']:g}" in capsys.readouterr().out

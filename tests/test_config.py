@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from ffn import mappings, paper
-from ffn.config import PAPER, PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, TINY, Config
-from ffn.model import MLP, Siren, make_model
+from ffn.core import mappings
+from ffn.experiments import paper
+from ffn.core.config import PAPER, PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, TINY, Config
+from ffn.core.model import MLP, Siren, make_model
 
 BASE = TINY.replace(width=24)
 

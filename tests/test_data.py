@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ffn import data
-from ffn.data import ImageError
+from ffn.core import data
+from ffn.core.data import ImageError
 
 ASSETS = pathlib.Path(__file__).resolve().parent.parent / "assets"
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)

@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from PIL import ImageDraw, ImageFont
 
-from ffn import images, report
+from ffn.present import grids
+from ffn.present import images
+from ffn.experiments import runs
 
 # Characters the project writes (titles, captions, the page's σ and ω₀ names) and ones a visitor's file name may hold.
 PROJECT_CHARS = "σω×−²₀₁₀·…—–≈|:@/()°±"
@@ -50,9 +52,9 @@ def test_the_pictures_draw_no_missing_glyph(monkeypatch):
     rng = np.random.default_rng(0)
     truth = rng.random((16, 16, 3))
     pictures = {"none": rng.random((16, 16, 3)), "gauss:10": rng.random((16, 16, 3))}
-    report.spectra_grid(pictures, truth, f"log |FFT| · {PROJECT_CHARS} · {NAME_CHARS}")
-    report.error_grid(pictures, truth)
-    images.tile_grid([(report.caption("gauss:10", 24.3, True), truth)], title="σ = 10, ω₀ = 30, 10⁻² × 2")
+    grids.spectra_grid(pictures, truth, f"log |FFT| · {PROJECT_CHARS} · {NAME_CHARS}")
+    grids.error_grid(pictures, truth)
+    images.tile_grid([(runs.caption("gauss:10", 24.3, True), truth)], title="σ = 10, ω₀ = 30, 10⁻² × 2")
     assert len(drawn) >= 7
     bad = {t: [c for c in t if missing(c)] for t in drawn if any(missing(c) for c in t)}
     assert not bad, f"missing glyphs drawn: {bad}"

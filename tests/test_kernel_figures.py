@@ -3,7 +3,8 @@ tangent-kernel title were cut off in panels ~320-400 px wide)."""
 
 import numpy as np
 
-from ffn import analysis, plots
+from ffn.core import analysis
+from ffn.present import plots
 
 TITLE_CHARS = 36  # a 14 px title beside the y axis of a ~330 px panel (seen)
 LINE_CHARS = 42  # a 12 px note line in the same panel, without axes (seen)

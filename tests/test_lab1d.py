@@ -13,7 +13,9 @@ import sys
 import numpy as np
 import pytest
 
-from ffn import checks, lab1d, ntk
+from ffn import lab1d as lab1d_cli
+from ffn.core import checks, ntk
+from ffn.experiments import lab1d
 
 FREQS = (2, 8, 24)
 RUN = lab1d.LabConfig(mappings=("none", "gauss:10"), target=lab1d.Target("sines", FREQS), points=128,
@@ -156,7 +158,7 @@ def test_c_power_law_family_spectrum_falls_faster_with_p():
 
 
 def test_d_cli_writes_json_and_html(tmp_path, capsys):
-    code = lab1d.main(["--freqs", "2", "8", "24", "--mappings", "none", "gauss:10", "--steps", "50", "--every", "25",
+    code = lab1d_cli.main(["--freqs", "2", "8", "24", "--mappings", "none", "gauss:10", "--steps", "50", "--every", "25",
                        "--points", "128", "--width", "256", "--out", str(tmp_path)])
     assert code == 0
     printed = capsys.readouterr().out
@@ -184,7 +186,7 @@ def test_d_cli_writes_json_and_html(tmp_path, capsys):
     (["--amps", "1", "2"], "amps must give one amplitude per frequency (3), or none (got 2)."),
 ])
 def test_e_bad_values_are_refused_with_a_sentence(argv, sentence, capsys):
-    assert lab1d.main(argv) == 2
+    assert lab1d_cli.main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("python -m ffn.lab1d: error: ") and sentence in err and "\n" not in err
 

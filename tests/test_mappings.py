@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from ffn import mappings, metrics
+from ffn.core import mappings, metrics
 
 
 def slow_fourier(v, b):
@@ -58,7 +58,7 @@ def test_fourier_encoding_matches_reference(spec):
 def test_grid_encoding_by_angle_addition_is_as_accurate_as_encoding_each_point(spec):
     """The render's encoding of a grid from its rows' and columns' sines and cosines: the same features, laid
     out row by row as `encode_t` lays out the grid's points, and no further from float64 than `encode_t` is."""
-    from ffn import data
+    from ffn.core import data
 
     b = np.asarray(mappings.basis(mappings.parse(spec), 64, mappings.gaussian_basis(jax.random.key(0), 64)), np.float32)
     grid = data.coordinates(48)  # (48, 48, 2): point (i, j) is (x_j, y_i)

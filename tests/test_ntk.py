@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ffn import bands, checks, data, images, mappings, ntk, train
-from ffn.config import CPU, Config
+from ffn.present import grids
+from ffn.core import bands, checks, data, mappings, ntk, train
+from ffn.present import images
+from ffn.core.config import CPU, Config
 
 SPECS = ("none", "basic", "posenc:3", "gauss:2")
 FEATURES = 8
@@ -298,11 +300,11 @@ def test_cli_theory_writes_pictures_and_psnrs(tmp_path, capsys):
 
 
 def test_cli_theory_is_skipped_above_the_limit(tmp_path, capsys, monkeypatch):
-    from ffn import cli
+    from ffn.present import outputs
 
     monkeypatch.setattr(ntk, "MAX_REGRESSION_SIZE", 16)  # so that 32 px is "too big" and the test stays quick
     config = Config(size=32, features=8, mappings=("none",))
-    assert cli.write_theory(tmp_path, data.load_image("assets/cat.png", 32), config) == {}
+    assert outputs.write_theory(tmp_path, data.load_image("assets/cat.png", 32), config) == {}
     err = capsys.readouterr().err
     assert err.startswith("note: --theory skipped: The kernel-regression picture is limited to 16 px")
     assert err.count("\n") == 1 and not list(tmp_path.iterdir())
@@ -316,7 +318,7 @@ def test_page_helpers():
         np.testing.assert_array_equal(spectra[spec], ntk.band_spectrum(spec, config)[1])
     picture = np.zeros((16, 16, 3), np.uint8)
     rows = [(tag, {"none": (picture, 21.5), "basic": (picture, 22.25)}) for tag in ("trained", "NTK, 5 steps")]
-    grid = ntk.prediction_grid(rows, picture, "NTK")
-    one_row = ntk.prediction_grid(rows[:1], picture, "NTK")
+    grid = grids.prediction_grid(rows, picture, "NTK")
+    one_row = grids.prediction_grid(rows[:1], picture, "NTK")
     assert grid.dtype == np.uint8 and grid.ndim == 3 and grid.shape[1] == one_row.shape[1] > 3 * 16
     assert grid.shape[0] > one_row.shape[0] + 16  # a second row of three tiles, not six in one row

@@ -7,10 +7,11 @@ import imageio.v2 as iio
 import numpy as np
 import pytest
 
-from ffn.images import tile_grid, to_uint8
-from ffn.plots import (PALETTE, TEST_TITLE, TRAIN_TITLE, mapping_colors, psnr_figure, psnr_figures, spec_color,
+from ffn.core.data import to_uint8
+from ffn.present.images import tile_grid
+from ffn.present.plots import (PALETTE, TEST_TITLE, TRAIN_TITLE, mapping_colors, psnr_figure, psnr_figures, spec_color,
                        write_psnr_html)
-from ffn.video import write_mp4
+from ffn.present.video import write_mp4
 
 SPECS = ["none", "basic", "posenc:6", "gauss:1", "gauss:10", "gauss:100"]
 
@@ -262,7 +263,8 @@ def test_write_mp4_rejects_no_frames_and_mixed_sizes(tmp_path):
 
 def test_log_axes_write_every_tick_in_full():
     """Plotly's own log ticks labelled 0.5 and 50 both "5" (σ sweep) and 20 after 10 as "2" (NTK spectrum)."""
-    from ffn import bands, plots
+    from ffn.core import bands
+    from ffn.present import plots
 
     edges = bands.band_edges(128)
     figure = plots.ntk_band_spectrum_figure(edges, {"gauss:2": np.linspace(1, 1e-4, len(edges) - 1)})

@@ -24,7 +24,8 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 import app
-from ffn import config, data, service, train
+from ffn.core import config, data, train
+from ffn.serve import rules
 
 CAT = str(app.ASSETS / "cat.png")
 TEXT = str(app.ASSETS / "text.png")
@@ -210,7 +211,7 @@ def test_a_run_too_big_for_the_server_is_refused_before_it_starts(client):
     with pytest.raises(Exception, match=r"would need about \d+ GB of memory and this server allows"):
         client.predict(**tiny(**big), api_name="/train")
     assert "GB of memory" in app.describe_plan(*[{**TINY, **big}[k] for k in ORDER[:11]])  # said before Train, too
-    service.make_config(**service.page_values(config.PAPER))  # the paper setting still fits in memory
+    rules.make_config(**rules.page_values(config.PAPER))  # the paper setting still fits in memory
 
 
 @pytest.mark.parametrize("name,value,words", [
@@ -400,7 +401,7 @@ def test_two_visitors_get_their_own_correct_results(server):
         assert got["config"]["size"] == 64 and got["config"]["seed"] == ask["seed"]
         # The same run alone, in this process, gives the same numbers: nothing leaked between the two.
         settings = [ask[k] for k in ORDER[:11]]
-        alone = train.train(data.load_image({"cat": CAT, "text": TEXT}[name], 64), service.make_config(*settings))
+        alone = train.train(data.load_image({"cat": CAT, "text": TEXT}[name], 64), rules.make_config(*settings))
         for spec in expected_specs:
             assert got["mappings"][spec]["final_test_psnr"] == pytest.approx(alone.test_psnr[spec], abs=1e-3)
     cat = metrics(results["cat"])["mappings"]
@@ -491,7 +492,7 @@ def test_no_run_leaves_anything_behind(server, runs_dir, slow_chunks):
 def time_cap(monkeypatch):
     """A server that allows 4 seconds of training per run (FFN_MAX_RUN_SECONDS=4) and has measured its speed at
     10 TFLOP/s, so that estimates do not depend on how busy the machine running the tests is."""
-    monkeypatch.setattr(service, "CAPS", service.Caps(seconds=4))
+    monkeypatch.setattr(rules, "CAPS", rules.Caps(seconds=4))
     monkeypatch.setattr(app.SPEED, "gflops", 1e4)
     monkeypatch.setattr(app.SPEED, "observed", {})  # no speed learnt from earlier tests' runs either
 
@@ -542,4 +543,4 @@ def test_the_api_page_states_every_parameters_allowed_values(client):
     description = endpoint["description"]
     for name in ORDER:
         assert f"{name}:" in description or f"{name} (" in description, name
-    assert f"iters: 1 to {service.CAPS.iters}" in description
+    assert f"iters: 1 to {rules.CAPS.iters}" in description

@@ -4,17 +4,18 @@ import math
 
 import pytest
 
-from ffn import checks, config, service
+from ffn.core import checks, config
+from ffn.serve import rules
 
 PAGE = dict(selected=["none", "custom"], sigma_log10=0.3, extra="", size=64, iters=50, lr=1e-2, paper_lr=False,
             depth=3, width=32, features=16, seed=0)
 
 
 def test_custom_sigma_and_posenc_follow_the_page():
-    assert service.resolve_specs(["custom", "posenc"], 0.4, "gauss:7", 128) == ("posenc:4", "gauss:2.5", "gauss:7")
-    assert service.resolve_specs(["gauss:10", "custom", "none"], 0.4, "", 128) == ("none", "gauss:2.5", "gauss:10")
-    assert service.resolve_specs(["posenc"], 0, "", 512) == ("posenc:6",)
-    made = service.make_config(["none", "basic", "gauss:10"], 0, "", 128, 100, 1e-3, True, 4, 64, 64, 0)
+    assert rules.resolve_specs(["custom", "posenc"], 0.4, "gauss:7", 128) == ("posenc:4", "gauss:2.5", "gauss:7")
+    assert rules.resolve_specs(["gauss:10", "custom", "none"], 0.4, "", 128) == ("none", "gauss:2.5", "gauss:10")
+    assert rules.resolve_specs(["posenc"], 0, "", 512) == ("posenc:6",)
+    made = rules.make_config(["none", "basic", "gauss:10"], 0, "", 128, 100, 1e-3, True, 4, 64, 64, 0)
     assert made.mappings == ("none@0.01", "basic@0.01", "gauss:10")
 
 
@@ -22,14 +23,14 @@ def test_custom_sigma_and_posenc_follow_the_page():
                                     config.PAPER_PROTOCOL_TEXT, config.TINY.replace(size=64)])
 def test_presets_reach_the_page_and_come_back_unchanged(preset):
     """page_values is the inverse of make_config: a preset shown on the page trains exactly the preset."""
-    back = service.make_config(**service.page_values(preset))
+    back = rules.make_config(**rules.page_values(preset))
     assert back.replace(every=preset.every) == preset
 
 
 def test_the_default_page_is_the_cpu_quick_look():
-    values = service.page_values(config.CPU)
+    values = rules.page_values(config.CPU)
     assert values["selected"] == ["none", "basic", "posenc", "custom", "gauss:10"]
-    assert service.custom_sigma(values["sigma_log10"]) == 2.5 and values["size"] == 128
+    assert rules.custom_sigma(values["sigma_log10"]) == 2.5 and values["size"] == 128
 
 
 @pytest.mark.parametrize("field,value", [("iters", 0), ("iters", "abc"), ("seed", -1), ("size", 37), ("lr", 0),
@@ -38,48 +39,48 @@ def test_a_value_config_refuses_reads_the_same_from_the_page(field, value):
     with pytest.raises(ValueError) as from_config:
         config.PAPER.replace(**{field: value})
     with pytest.raises(checks.Invalid) as from_page:
-        service.make_config(**{**PAGE, field: value})
+        rules.make_config(**{**PAGE, field: value})
     assert str(from_page.value) == str(from_config.value) and from_page.value.param == field
 
 
 def test_caps_refuse_what_config_allows_with_the_reason():
     with pytest.raises(checks.Invalid, match="This server runs iters up to 5000 .*no such limit") as refused:
-        service.make_config(**{**PAGE, "iters": 6000})
+        rules.make_config(**{**PAGE, "iters": 6000})
     assert refused.value.param == "iters"
-    assert service.make_config(**PAGE, caps=service.Caps(iters=10_000)).iters == 50
+    assert rules.make_config(**PAGE, caps=rules.Caps(iters=10_000)).iters == 50
 
 
 def test_time_cap_refuses_a_run_well_over_it_with_the_estimate():
-    speed = service.Speed()
+    speed = rules.Speed()
     speed.gflops = 100.0
     long = {**PAGE, "size": 512, "iters": 5000, "width": 256, "depth": 4, "features": 256}
     with pytest.raises(checks.Invalid, match=r"would take about .* here and this server allows 60 s per run"):
-        service.make_config(**long, caps=service.Caps(seconds=60), speed=speed)
-    assert service.make_config(**PAGE, caps=service.Caps(seconds=60), speed=speed).iters == 50
-    assert service.make_config(**long, caps=service.Caps(seconds=0), speed=speed).iters == 5000  # 0: no limit
+        rules.make_config(**long, caps=rules.Caps(seconds=60), speed=speed)
+    assert rules.make_config(**PAGE, caps=rules.Caps(seconds=60), speed=speed).iters == 50
+    assert rules.make_config(**long, caps=rules.Caps(seconds=0), speed=speed).iters == 5000  # 0: no limit
 
 
 @pytest.mark.parametrize("seconds,text", [(12.4, "12 s"), (750, "12.5 min"), (11400, "3 h 10 min"), (7200, "2 h")])
 def test_durations_read_as_a_person_says_them(seconds, text):
-    assert service.duration(seconds) == text
+    assert rules.duration(seconds) == text
 
 
 def test_plan_counts_mappings_in_words():
-    speed = service.Speed()
+    speed = rules.Speed()
     speed.gflops = 100.0
-    assert service.plan(service.make_config(**{**PAGE, "selected": ["none"]}), speed).startswith("**1 mapping** ×")
+    assert rules.plan(rules.make_config(**{**PAGE, "selected": ["none"]}), speed).startswith("**1 mapping** ×")
 
 
 def test_speed_is_learnt_per_network_shape():
     """A 4×64 run's rate must not set the estimate of a 4×128 run (it made the default run's estimate 2.2× too long)."""
-    speed = service.Speed()
+    speed = rules.Speed()
     speed.gflops = 100.0
     small, big = config.CLASS, config.CPU
     assert speed.rate(big) == 100.0  # nothing seen yet: the matmul-based rate
     speed.observe(small, 10.0)  # steps/s
     assert speed.rate(big) == pytest.approx(speed.rate(small))  # the nearest shape seen so far
     speed.observe(big, 5.0)
-    from ffn import cost
+    from ffn.core import cost
     assert speed.rate(big) == pytest.approx(cost.iteration_flops(big) * 5.0 / 1e9)
     assert speed.rate(small) == pytest.approx(cost.iteration_flops(small) * 10.0 / 1e9)
     speed.observe(config.TINY, 1.0)  # too small to measure: kept out

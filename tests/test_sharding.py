@@ -12,8 +12,8 @@ import sys
 
 import numpy as np
 
-from ffn import train
-from ffn.config import TINY
+from ffn.core import train
+from ffn.core.config import TINY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Group sizes 1 (none), 3 (gauss:1, gauss:3@0.01, posenc:3) and 1 (basic): every group is padded to 4 networks.
@@ -22,8 +22,8 @@ CONFIG = TINY.replace(mappings=("none", "gauss:1", "gauss:3@0.01", "posenc:3", "
 CHILD = """
 import json, sys
 import jax, numpy as np
-from ffn import data, train
-from ffn.config import TINY
+from ffn.core import data, train
+from ffn.core.config import TINY
 config = TINY.replace(mappings=tuple(sys.argv[2:]), iters=20, every=10)
 image = np.load(sys.argv[1])
 groups = train.make_groups(config, data.coordinates(config.size))

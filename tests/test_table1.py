@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ffn import checks, data, mappings, paper, table1
-from ffn.config import PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT
+from ffn import table1 as table1_cli
+from ffn.present import text as present_text
+from ffn.core import checks, data, mappings
+from ffn.experiments import paper, table1
+from ffn.core.config import PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT
 
 # A tiny network of shapes no other test file compiles (the trainer keeps compiled programs per process).
 TINY = dict(size=16, iters=6, width=20, features=6)
@@ -28,7 +31,7 @@ def folder(tmp_path_factory):
 
 
 def run_cli(*argv):
-    return table1.main([str(a) for a in argv])
+    return table1_cli.main([str(a) for a in argv])
 
 
 # ------------------------------------------------------------------------------------------ the protocol
@@ -185,8 +188,8 @@ def test_table_markdown_puts_ours_beside_the_papers_and_says_when_the_setting_di
         values = {spec: [20.0 + i, 22.0 + i] for i, spec in enumerate(config.mappings)}
         return table1.document("text", config, ["a.png", "b.png"], values)
 
-    text = paper.table_markdown(doc(table1.protocol("text", size=64, iters=100, width=32, features=16)))
+    text = present_text.table_markdown(doc(table1.protocol("text", size=64, iters=100, width=32, features=16)))
     assert "| No mapping (`none`) | 21.00 ± 1.00 | 18.40 ± 2.34 |" in text
     assert "| Gaussian σ=1.75 (`gauss:1.75`) | 24.00 ± 1.00 | 30.47 ± 2.11 |" in text
     assert "**Not the paper's setting**" in text and "64 px, not 512" in text and "population" in text
-    assert "Not the paper's setting" not in paper.table_markdown(doc(table1.protocol("text")))
+    assert "Not the paper's setting" not in present_text.table_markdown(doc(table1.protocol("text")))

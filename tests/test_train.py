@@ -9,9 +9,9 @@ import numpy as np
 import optax
 import pytest
 
-from ffn import data, mappings, train
-from ffn.config import TINY
-from ffn.model import MLP, make_model
+from ffn.core import data, mappings, train
+from ffn.core.config import TINY
+from ffn.core.model import MLP, make_model
 
 SEED_MARGIN_DB = 0.05  # seeds 0 and 1 give 10-step test PSNRs 0.085 dB apart: far beyond float rounding
 

@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ffn import checks, data, images, mappings, metrics
+from ffn.core import checks, data, mappings, metrics
 
 # s_w = √2 is He's gain: a ReLU keeps half the second moment of its input, so s_w² = 2 keeps
 # Sigma_h(x, x) from shrinking or growing with depth, and the kernel's scale does not depend on `depth`.
@@ -326,7 +326,7 @@ def predictions(image, spec: str, config, steps=()) -> list[Prediction]:
     out = []
     for j, t in enumerate([*steps, None]):
         p = np.clip(pred[:, 3 * j:3 * j + 3].reshape(size, size, 3), 0.0, 1.0)
-        out.append(Prediction(images.to_uint8(p), metrics.psnr(data.train_pixels(p), data.train_pixels(truth)),
+        out.append(Prediction(data.to_uint8(p), metrics.psnr(data.train_pixels(p), data.train_pixels(truth)),
                               metrics.psnr(data.test_pixels(p), data.test_pixels(truth)), t))
     return out
 
@@ -397,7 +397,7 @@ def band_spectrum(spec: str, config, size: int | None = None, edges=None) -> tup
     many frequencies are not favoured); NaN for a band with no frequency in it (possible for the first
     bands at small sizes). edges default to `bands.band_edges(size)`.
     """
-    from ffn import bands
+    from ffn.core import bands
 
     size = config.size if size is None else size
     edges = bands.band_edges(size) if edges is None else np.asarray(edges, np.float64)
@@ -420,15 +420,3 @@ def band_spectra(config, size: int | None = None) -> tuple[np.ndarray, dict[str,
     spectra = {spec: band_spectrum(spec, config, size) for spec in config.mappings}
     edges = next(iter(spectra.values()))[0]
     return edges, {spec: values for spec, (_, values) in spectra.items()}
-
-
-def prediction_grid(rows, ground_truth, title: str | None = None) -> np.ndarray:
-    """Rows of pictures, each row ending with the ground truth, each picture captioned 'SPEC · TAG · 24.31 dB'
-    (test PSNR): rows [(tag, {spec: (picture, test PSNR)})], e.g. the trained networks, the theory after as
-    many steps, the theory's limit. Every row has the same specs in the same order. (H, W, 3) uint8."""
-    rows = list(rows)
-    truth = images.to_uint8(ground_truth)
-    tiles = [tile for tag, pictures in rows
-             for tile in [*((f"{spec} · {tag} · {test:.2f} dB", picture) for spec, (picture, test) in pictures.items()),
-                          ("ground truth", truth)]]
-    return images.tile_grid(tiles, title=title, columns=len(tiles) // len(rows))

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 import imageio_ffmpeg
 import numpy as np
 
-from ffn.images import to_uint8
+from ffn.core.data import to_uint8
 
 
 def _even(frame: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.offline
 
-from ffn import analysis, bands, mappings
+from ffn.core import analysis, bands, mappings
 
 # D3's category10: ten hues that stay distinguishable on white and for the common colour-vision
 # deficiencies better than most; a run rarely compares more than ten mappings.

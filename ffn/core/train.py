@@ -45,10 +45,10 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from ffn import data, mappings
-from ffn.config import Config
-from ffn.metrics import mse_to_psnr
-from ffn.model import MLP, make_model
+from ffn.core import data, mappings
+from ffn.core.config import Config
+from ffn.core.metrics import mse_to_psnr
+from ffn.core.model import MLP, make_model
 
 RENDER_PIXELS = 1 << 12  # pixels per rendering block: bounds the activations of evaluation and keeps them in cache
 BLOCK_PIXELS = 1024  # training pixels per gradient block: (width, 1024) floats = 1 MB, a core's L2 cache
@@ -370,13 +370,13 @@ def warm_up(config: Config) -> float:
                + compiled(train_chunk, g.model, True, *_chunk_args(g, shared, steps))[1] for g in groups)
 
 
-def enable_compilation_cache(path: str | os.PathLike | None = None) -> pathlib.Path:
+def enable_compilation_cache(path: str | os.PathLike) -> pathlib.Path:
     """Keeps compiled programs on disk in `path`, so a new process skips compiling shapes seen before.
 
-    Default: the folder named by the environment variable FFN_CACHE_DIR, else `.cache/jax` in the
-    repository (git-ignored). Process-wide; call it once at start-up, before the first run.
+    The app and the bench pass `ffn.serve.env.CACHE_DIR` (FFN_CACHE_DIR, else `.cache/jax` in the repository,
+    git-ignored). Process-wide; call it once at start-up, before the first run.
     """
-    path = pathlib.Path(path or os.environ.get("FFN_CACHE_DIR") or pathlib.Path(__file__).resolve().parents[1] / ".cache" / "jax")
+    path = pathlib.Path(path)
     path.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(path))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)  # ours take 0.1-3 s to compile: keep all

@@ -1,10 +1,11 @@
 """What a run costs: FLOPs counted from the network's shapes, and seconds estimated from a measured rate."""
 
+import math
 import time
 
 import numpy as np
 
-from ffn.config import Config
+from ffn.core.config import Config
 
 
 def _dims(config: Config, in_features: int) -> list[int]:
@@ -90,3 +91,55 @@ def memory_bytes(config: Config) -> int:
     pixels = (config.size // 2) ** 2
     per_pixel = sum(m.width(config.features) + 2.5 * config.depth * config.width for m in config.parsed)
     return int(4 * pixels * per_pixel)
+
+
+MEASURABLE_FLOPS = 1e9  # FLOPs per step from which a run's speed is mostly arithmetic (the default run: 5.7e9)
+
+
+class Speed:
+    """The trainer's FLOP rate on this server: measured by finished runs, per network shape, else 80% of a quick
+    matmul measurement.
+
+    A property of the machine, not of a visitor, so one instance serves every visitor. The rate depends on the
+    shapes (a 4×64 network keeps the cores less busy than a 4×256 one), so each (resolution, depth, width,
+    features) keeps its own; a shape not seen yet takes the nearest one seen (in network width, then resolution),
+    or the matmul rate before any run.
+    """
+
+    def __init__(self):
+        self.gflops: float | None = None  # the matmul-based rate, measured once
+        self.observed: dict[tuple, float] = {}  # (size, depth, width, features) -> GFLOP/s a run reached
+
+    @staticmethod
+    def _shape(config: Config) -> tuple:
+        return config.size, config.depth, config.width, config.features
+
+    def rate(self, config: Config | None = None) -> float:
+        if config is not None and self.observed:
+            size, depth, width, features = self._shape(config)
+            nearest = min(self.observed, key=lambda k: (abs(math.log(k[2] / width)), abs(math.log(k[0] / size)),
+                                                         abs(k[1] - depth), abs(math.log(k[3] / features))))
+            return self.observed[nearest]
+        if self.gflops is None:
+            self.gflops = 0.8 * matmul_gflops(512, repeats=3)
+        return self.gflops
+
+    def observe(self, config: Config, steps_per_second: float) -> None:
+        """Keeps the rate a finished run reached, if it was large enough to tell: a tiny run's time is mostly the
+        fixed cost of each step and snapshot, and its FLOP rate would make every larger run look far slower."""
+        if iteration_flops(config) >= MEASURABLE_FLOPS:
+            self.observed[self._shape(config)] = iteration_flops(config) * steps_per_second / 1e9
+
+    def estimate(self, config: Config) -> float:
+        """Seconds a run of `config` should take here, compilation included."""
+        return estimate_seconds(config, self.rate(config), efficiency=1.0)
+
+
+def duration(seconds: float) -> str:
+    """'40 s', '12.5 min', '3 h 10 min'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

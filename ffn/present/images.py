@@ -14,32 +14,11 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ffn.core.data import to_uint8
+
 _INK = (17, 24, 39)  # near-black text
 _BORDER = (209, 213, 219)  # light grey hairline, so a white-ish tile still has an edge
 _WHITE = 255
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """An image as uint8 (H, W, 3): uint8 passes through, floats are taken as [0, 1] (clipped, rounded).
-
-    Grey (H, W) or (H, W, 1) is repeated to RGB and an alpha channel is dropped. NaN (a diverged
-    network) becomes black rather than an undefined cast.
-    """
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = image[:, :, None]
-    if image.ndim != 3 or image.shape[2] not in (1, 3, 4):
-        raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4); got {image.shape}")
-    if image.shape[2] == 1:
-        image = np.repeat(image, 3, axis=2)
-    image = image[:, :, :3]
-    if image.dtype == np.uint8:
-        return np.ascontiguousarray(image)
-    if np.issubdtype(image.dtype, np.integer):
-        raise TypeError(f"integer images must be uint8 (0-255); got {image.dtype}")
-    # astype also covers float16 and bfloat16 arrays, whose dtype is not an np.floating subtype.
-    x = np.nan_to_num(image.astype(np.float32), nan=0.0)
-    return np.rint(np.clip(x, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
 @functools.lru_cache(maxsize=64)

@@ -17,9 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 from PIL import Image
 
-from ffn import data, mappings, train
-from ffn.images import to_uint8
-from ffn.model import make_model
+from ffn.core import data, mappings, train
+from ffn.core.data import to_uint8
+from ffn.core.model import make_model
 
 GROUND_TRUTH = "ground truth"  # the label of the ground truth beside the specs in every dict returned here
 NO_KERNEL_REASON = ("No mapping (γ(v) = v) induces no stationary kernel: γ(v)ᵀγ(v') = v·v' depends on where "

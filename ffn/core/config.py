@@ -6,7 +6,7 @@ Every entry point (command line, app, API, tests) builds a `Config`, and `Config
 
 import dataclasses
 
-from ffn import checks, mappings
+from ffn.core import checks, mappings
 
 PAPER_MAPPINGS = ("none", "basic", "posenc:6", "gauss:1", "gauss:10", "gauss:100")
 
@@ -39,7 +39,7 @@ class Config:
     w0: float = 30.0  # SIREN only: ω0, the frequency factor of its sine layers (30 in the SIREN paper)
 
     def __post_init__(self):
-        from ffn.data import check_size  # data imports nothing from here; deferred to keep import order free
+        from ffn.core.data import check_size  # data imports nothing from here; deferred to keep import order free
 
         specs = self.mappings
         if isinstance(specs, str):

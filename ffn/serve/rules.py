@@ -19,8 +19,11 @@ import math
 import os
 import pathlib
 
-from ffn import checks, cost, data, mappings, sweep
-from ffn import config as configs
+from ffn.core import checks, cost, data, mappings
+from ffn.core.cost import Speed, duration
+from ffn.experiments import sweep
+from ffn.serve import env
+from ffn.core import config as configs
 
 # The mapping choices of the page: (label, value). "custom" stands for gauss at the σ slider's value and
 # "posenc" for posenc:S with the S that suits the resolution (`mappings.posenc_scale`).
@@ -53,10 +56,10 @@ class Caps:
     depth: int = 8  # layers
     width: int = 512  # hidden units
     features: int = 512  # m
-    memory_gb: float = float(os.environ.get("FFN_MAX_RUN_GB", 8))  # cost.memory_bytes of one run, at most
+    memory_gb: float = env.MAX_RUN_GB  # cost.memory_bytes of one run, at most (FFN_MAX_RUN_GB)
     # Seconds one run may train; a run estimated at more than `TIME_SLACK` times this is refused before it
     # queues, and a run that reaches it stops as if Stop were pressed (with its results). 0 means no limit.
-    seconds: float = float(os.environ.get("FFN_MAX_RUN_SECONDS", 1200))
+    seconds: float = env.MAX_RUN_SECONDS  # (FFN_MAX_RUN_SECONDS)
 
 
 TIME_SLACK = 1.5  # estimates are within ±25% (README, Performance); refuse only what is clearly too long
@@ -191,58 +194,6 @@ def page_values(config: configs.Config) -> dict:
 # --- Cost and advice, shown before a run --------------------------------------------------------------------------
 
 
-MEASURABLE_FLOPS = 1e9  # FLOPs per step from which a run's speed is mostly arithmetic (the default run: 5.7e9)
-
-
-class Speed:
-    """The trainer's FLOP rate on this server: measured by finished runs, per network shape, else 80% of a quick
-    matmul measurement.
-
-    A property of the machine, not of a visitor, so one instance serves every visitor. The rate depends on the
-    shapes (a 4×64 network keeps the cores less busy than a 4×256 one), so each (resolution, depth, width,
-    features) keeps its own; a shape not seen yet takes the nearest one seen (in network width, then resolution),
-    or the matmul rate before any run.
-    """
-
-    def __init__(self):
-        self.gflops: float | None = None  # the matmul-based rate, measured once
-        self.observed: dict[tuple, float] = {}  # (size, depth, width, features) -> GFLOP/s a run reached
-
-    @staticmethod
-    def _shape(config: configs.Config) -> tuple:
-        return config.size, config.depth, config.width, config.features
-
-    def rate(self, config: configs.Config | None = None) -> float:
-        if config is not None and self.observed:
-            size, depth, width, features = self._shape(config)
-            nearest = min(self.observed, key=lambda k: (abs(math.log(k[2] / width)), abs(math.log(k[0] / size)),
-                                                         abs(k[1] - depth), abs(math.log(k[3] / features))))
-            return self.observed[nearest]
-        if self.gflops is None:
-            self.gflops = 0.8 * cost.matmul_gflops(512, repeats=3)
-        return self.gflops
-
-    def observe(self, config: configs.Config, steps_per_second: float) -> None:
-        """Keeps the rate a finished run reached, if it was large enough to tell: a tiny run's time is mostly the
-        fixed cost of each step and snapshot, and its FLOP rate would make every larger run look far slower."""
-        if cost.iteration_flops(config) >= MEASURABLE_FLOPS:
-            self.observed[self._shape(config)] = cost.iteration_flops(config) * steps_per_second / 1e9
-
-    def estimate(self, config: configs.Config) -> float:
-        """Seconds a run of `config` should take here, compilation included."""
-        return cost.estimate_seconds(config, self.rate(config), efficiency=1.0)
-
-
-def duration(seconds: float) -> str:
-    """'40 s', '12.5 min', '3 h 10 min'."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 3600:
-        return f"{seconds / 60:.1f} min"
-    hours, minutes = divmod(round(seconds / 60), 60)
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-
-
 def what_to_notice(mapping: mappings.Mapping, size: int) -> str:
     """One sentence on what to look for in a mapping's result at size×size px (the page's plan, the class demo)."""
     good = mappings.suggested_sigma(size)
@@ -307,53 +258,10 @@ def read_image(path: str | pathlib.Path, size: int):
                              "image_path") from None
 
 
-# --- Where this server runs ---------------------------------------------------------------------------------------
-
-
-def space_id() -> str | None:
-    """The Hugging Face Space this process serves ('owner/name'), or None: Spaces set SPACE_ID at run time (see
-    README, Deployment). Gradio itself also wants SYSTEM=spaces before it treats a process as a Space."""
-    return os.environ.get("SPACE_ID") or None
-
-
-def listen_address() -> tuple[str, int]:
-    """(host, port) to serve on: GRADIO_SERVER_NAME / GRADIO_SERVER_PORT when set; else on a Space every interface
-    on port 7860 (where a Gradio Space expects the app), elsewhere this machine alone (127.0.0.1:7860)."""
-    host = os.environ.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if space_id() else "127.0.0.1")
-    return host, int(os.environ.get("GRADIO_SERVER_PORT") or 7860)
-
-
-def hardware() -> str:
-    """What this server computes on, in words: the accelerator (a Space's ACCELERATOR, else JAX's device) and the
-    CPU cores and memory (a Space's CPU_CORES and MEMORY, else this machine's)."""
-    import jax
-
-    device = jax.devices()[0]
-    accelerator = os.environ.get("ACCELERATOR")
-    if device.platform != "cpu":
-        chip = f"{len(jax.devices())} × {device.device_kind}"
-    elif accelerator and accelerator != "none":
-        chip = f"{accelerator} (JAX sees no GPU: install a CUDA build of JAX)"
-    else:
-        chip = "CPU only"
-    cores = os.environ.get("CPU_CORES") or str(os.cpu_count())
-    memory = os.environ.get("MEMORY") or _memory_text()
-    where = f"Hugging Face Space {space_id()}" if space_id() else "this machine"
-    return f"{where}: {chip}, {cores} CPU cores, {memory} memory"
-
-
-def _memory_text() -> str:
-    try:
-        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return "unknown"
-    return f"{pages * size / 2**30:.0f} GiB"
-
-
 def limits_text(caps: Caps, speed: Speed, concurrent: int, queue: int) -> str:
     """Markdown for the page's footer: this server's hardware, measured speed, caps and queue."""
     time_cap = duration(caps.seconds) if caps.seconds else "no limit"
-    return (f"**This server**: {hardware()}; the trainer runs at about {speed.rate():.0f} GFLOP/s here. "
+    return (f"**This server**: {env.hardware()}; the trainer runs at about {speed.rate():.0f} GFLOP/s here. "
             f"**Per run**: {time_cap} of training (FFN_MAX_RUN_SECONDS), {caps.memory_gb:g} GB of memory "
             f"(FFN_MAX_RUN_GB), up to {caps.size} px, {caps.iters} steps, depth {caps.depth}, width {caps.width}, "
             f"{caps.features} features. **Queue**: {concurrent} run{'s' * (concurrent != 1)} at a time, {queue} waiting at "
@@ -399,7 +307,7 @@ def _words(text, name: str, param: str) -> list:
 def make_lab_config(target="sines", freqs="2 8 24", amps="", alpha=1.0, specs="none gauss:10 power:1",
                     steps=1000, optimizer="gd", width=256):
     """A checked `lab1d.LabConfig` from the page's 1D-lab values as sent, within this server's caps."""
-    from ffn import lab1d  # the lab's JAX programs are built only when the lab is used
+    from ffn.experiments import lab1d  # the lab's JAX programs are built only when the lab is used
 
     if isinstance(specs, str) and len(specs) > MAX_EXTRA:
         raise checks.Invalid(f"mappings must be text of at most {MAX_EXTRA} characters.", "specs")

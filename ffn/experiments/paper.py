@@ -6,14 +6,12 @@ Table 1 reports the test PSNR (dB) of 2D image regression at 512 px after 2000 s
 can land several dB either side of these means (the standard deviations are 2-4 dB), so like is compared with
 like only by `python -m ffn.table1`, which runs the protocol over a set of images.
 
-`comparability` says why a run's mapping is not the paper's setting (or None when it is), and `table_markdown`
-renders a `table1.json` of `ffn.table1` beside the paper's numbers.
+`comparability` says why a run's mapping is not the paper's setting (or None when it is);
+`ffn.present.text.table_markdown` renders a `table1.json` of `ffn.table1` beside the paper's numbers.
 """
 
-import dataclasses
-
-from ffn import mappings
-from ffn.config import PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, Config
+from ffn.core import mappings
+from ffn.core.config import PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, Config
 
 # dataset -> mapping kind (ffn.mappings.KINDS) -> (mean, standard deviation) of the test PSNR in dB over the set.
 TABLE1 = {
@@ -83,42 +81,3 @@ def comparability(config: Config, spec: str, dataset: str, steps: int | None = N
     if not reasons:
         return None
     return f"{spec} is not comparable with Table 1 ({dataset} images): " + "; ".join(reasons) + "."
-
-
-def _mean_std(mean, std) -> str:
-    return "–" if mean is None else f"{mean:.2f} ± {std:.2f}"
-
-
-def table_markdown(doc: dict) -> str:
-    """A `table1.json` document of `ffn.table1` as Markdown: our mean ± std per mapping beside the paper's.
-
-    Below the table it says how many images and what setting, and, when the setting is not the paper's,
-    plainly so and how it differs (from `differences`, the same rule the page applies to a single run).
-    """
-    dataset = check_dataset(doc["dataset"])
-    fields = {k: v for k, v in doc["config"].items() if k in Config.__dataclass_fields__}
-    config = Config(**fields)
-    n = len(doc["images"])
-    lines = [f"| mapping | ours, test PSNR (dB), n = {n} | paper, {dataset} images |", "|---|---:|---:|"]
-    reasons = []
-    for spec, row in doc["mappings"].items():
-        kind = mappings.parse(spec).kind
-        paper = doc.get("paper", {}).get(kind) or dict(zip(("mean", "std"), TABLE1[dataset][kind]))
-        diverged = sum(v is None for v in row["test_psnr"])
-        ours = _mean_std(row["mean"], row["std"]) + (f" ({diverged} diverged, left out)" if diverged else "")
-        name = dataclasses.replace(mappings.parse(spec), lr=None).label()  # the lr shows in the spec beside it
-        lines.append(f"| {name} (`{spec}`) | {ours} | {_mean_std(paper['mean'], paper['std'])} |")
-        reasons += [r for r in differences(config, spec, dataset) if r not in reasons]
-    c = config
-    text = "\n".join(lines) + (
-        f"\n\nOurs: {n} {dataset} image{'s' * (n != 1)} at {c.size} px, {c.iters} steps, {c.depth}×{c.width} "
-        f"{NETWORKS.get(c.model, c.model)} network, {c.features} features, seed {c.seed}; ± is the {STD}. "
-        "Paper: Tancik et al. 2020, Table 1 (512 px, 2000 steps, 4×256 ReLU MLP, 256 features; mean ± std over "
-        f"its {'DIV2K photographs' if dataset == 'natural' else 'text images'}).")
-    tuning = doc["config"].get("sigma_tuning")
-    if tuning:
-        text += (f" σ = {tuning['chosen']:g} was chosen by the best mean test PSNR on {len(tuning['images'])} "
-                 f"tuning image{'s' * (len(tuning['images']) != 1)} from σ ∈ {{{', '.join(f'{s:g}' for s in tuning['sigmas'])}}}.")
-    if reasons:
-        text += "\n\n**Not the paper's setting**, so not like for like: " + "; ".join(reasons) + "."
-    return text

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.fft  # a dependency of JAX; its real FFT is about 4x faster than NumPy's here (float32, batched)
 
-from ffn import checks
+from ffn.core import checks
 
 BANDS_PER_OCTAVE = 2  # half-octave bands: 12 at 128 px, 16 at 512 px
 MIN_BANDS, MAX_BANDS = 6, 16  # the default count is kept in this range (fewer than 6 says little; more is noise)

@@ -9,8 +9,8 @@ import math
 
 import numpy as np
 
-from ffn import checks, mappings
-from ffn.config import MAX_MAPPINGS, Config
+from ffn.core import checks, mappings
+from ffn.core.config import MAX_MAPPINGS, Config
 
 MIN_POINTS = 2
 

@@ -1,0 +1,25 @@
+"""What the package's command lines share (`python -m ffn`, `ffn.table1`, `ffn.lab1d`, `ffn.bench`).
+
+Each command is built the same way: `parse_args(argv)` with a `Parser`, whose numbers are read by
+`checks.text_number` and judged by the checks (so a mistake reads as it does on the page), then `main(argv)`,
+which returns 0, or `fail`'s 2 with one line on standard error.
+"""
+
+import argparse
+import sys
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the defaults in --help and a one-line error (argparse's own prints the whole usage first)."""
+
+    def __init__(self, prog: str, description: str):
+        super().__init__(prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def fail(prog: str, error: BaseException | str) -> int:
+    """Says what is wrong in one line on standard error; the exit code of a refused command, 2."""
+    print(f"{prog}: error: {error}", file=sys.stderr)
+    return 2
