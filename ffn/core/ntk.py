@@ -229,6 +229,18 @@ def regression_size(size) -> int:
     return size
 
 
+def prediction_seconds(size: int, steps: int = 0) -> float:
+    """About how long `predictions` takes for one mapping at size×size px with `steps` gradient-descent steps, on
+    2 x86-64 cores: the kernel's entries (K(train, train) and K(grid, train), 5 N² of them for N = (size/2)²
+    training pixels, each a depth-long arccos recursion in float64), a dense solve, then one product with K a step.
+
+    Fitted to measurements on 2 cores of an Intel Xeon (AVX-512) under load (2026-12-05): 2.2 s at 64 px, 15.8 s
+    at 128 px, and 12 s more for 500 steps at 128 px. A server's page says it is "about" this.
+    """
+    n = (size // 2) ** 2
+    return 1.35 + 1.72e-7 * 5 * n * n + 1.43e-9 * n * n * steps
+
+
 def _mapped_grid(spec, config, size: int) -> np.ndarray:
     """γ of every pixel of the size×size grid (`ffn.data.coordinates`): (size, size, d0) float64."""
     return mapped_inputs(spec, data.coordinates(size), config.features, run_gauss(config))

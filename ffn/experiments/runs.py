@@ -155,14 +155,21 @@ class History:
         return out.getvalue()
 
 
-def record(image: np.ndarray, config: Config, name: str = "image") -> Iterator[tuple[History, Snapshot]]:
-    """The one run loop of the app and the command line: trains `config` on `image` and yields (history,
-    snapshot) after every snapshot, the history already holding it. Closing the generator stops training."""
-    history = History(config, image, name)
-    run = train.run(image, config)
+def snapshots(history: History, image: np.ndarray) -> Iterator[Snapshot]:
+    """Trains `history.config` on `image` ((R, R, 3) floats in [0, 1]), adding each snapshot to `history` before
+    yielding it. Closing the generator stops training."""
+    run = train.run(image, history.config)
     try:
         for snap in run:
             history.add(snap)
-            yield history, snap
+            yield snap
     finally:
         run.close()
+
+
+def record(image: np.ndarray, config: Config, name: str = "image") -> Iterator[tuple[History, Snapshot]]:
+    """The command line's run loop: trains `config` on `image` and yields (history, snapshot) after every
+    snapshot, the history already holding it. Closing the generator stops training."""
+    history = History(config, image, name)
+    for snap in snapshots(history, image):
+        yield history, snap

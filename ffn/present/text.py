@@ -95,3 +95,26 @@ def table_markdown(doc: dict) -> str:
     if reasons:
         text += "\n\n**Not the paper's setting**, so not like for like: " + "; ".join(reasons) + "."
     return text
+
+
+def lab_status(snap, rate: float | None, note: str = "") -> str:
+    """Markdown status of a 1D lab run: step, speed, and whether the dashed lines (the NTK's prediction) apply."""
+    speed = f" · {rate:.0f} steps/s" if rate else (" · compiling…" if snap.step == 0 else "")
+    theory = (f"dashed: the NTK's prediction, step η = {snap.eta:.3g}" if snap.theory_applies else
+              "Adam rescales each parameter's step, so the NTK predicts nothing here")
+    return f"**step {snap.step} / {snap.steps}**{speed} · {theory}" + (f"  \n{note}" if note else "")
+
+
+def paper_table1() -> str:
+    """The paper's Table 1 as Markdown: test PSNR (dB) of each mapping on each task, mean ± std where it gives one."""
+    kinds = ("none", "basic", "posenc", "gauss")
+    names = {"none": "No mapping", "basic": "Basic", "posenc": "Positional enc.", "gauss": "Gaussian"}
+    columns = {"natural": "2D images, natural", "text": "2D images, text", **paper.INVERSE_NAMES}
+    rows = ["| mapping | " + " | ".join(columns.values()) + " |", "|---|" + "---:|" * len(columns)]
+    for kind in kinds:
+        cells = []
+        for dataset in columns:
+            value = paper.TABLE1.get(dataset, {}).get(kind) or paper.TABLE1_INVERSE[dataset][kind]
+            cells.append(_mean_std(*value) if isinstance(value, tuple) else f"{value:.2f}")
+        rows.append(f"| {names[kind]} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)

@@ -245,6 +245,12 @@ def uploaded_path(image, upload_folder, examples) -> str:
                          "paths on the server are not read.", "image_path")
 
 
+def preview(image, upload_folder, examples, size) -> tuple:
+    """(picture, size): what a run at `size` px would train on, the centre square of the visitor's image."""
+    size = data.check_size(size)
+    return read_image(uploaded_path(image, upload_folder, examples), size), size
+
+
 def read_image(path: str | pathlib.Path, size: int):
     """The image at an `uploaded_path`, decoded by `ffn.data` (whose messages then name no server path)."""
     try:
@@ -284,6 +290,26 @@ def api_description() -> str:
         f"features: {names['features'][1]} to {CAPS.features} (even with posenc); seed: 0 to {names['seed'][2]}; "
         f"model: {' or '.join(configs.MODELS)}; w0 (SIREN's ω0): {configs.W0_LIMITS[0]:g} to {configs.W0_LIMITS[1]:g}. "
         f"At most {configs.MAX_MAPPINGS} mappings; a run must fit this server's memory and time caps.")
+
+
+def sweep_plan(config: configs.Config, speed: Speed) -> str:
+    """What a σ sweep of `config` (`make_sweep_config`) will train and cost here."""
+    sigmas = ", ".join(m.spec.split(":")[1] for m in config.parsed)
+    return (f"σ = {sigmas}: {len(config.mappings)} networks × {config.iters} steps at {config.size} px, about "
+            f"**{duration(speed.estimate(config))}** here.")
+
+
+def with_sigma(best, selected) -> tuple[float, list, str]:
+    """The page's controls that add a σ sweep's best σ to the next run: (the custom-σ slider's value, the ticked
+    mappings with "custom", what to say)."""
+    if best is None:
+        raise checks.Invalid("Run a σ sweep first.", "best")
+    best = checks.real(best, "best σ", 1e-3, 10_000.0, param="best")
+    chosen = [c for c in (selected or []) if c in CHOICE_VALUES]
+    sigma_log10 = page_values(configs.CPU.replace(mappings=(f"gauss:{best:g}",)))["sigma_log10"]
+    said = (f"✔ σ = {custom_sigma(sigma_log10):g} is now on the *Custom σ* slider, and *Gaussian, custom σ* is "
+            "ticked: press **Train** to compare it with the other mappings.")
+    return sigma_log10, chosen + ["custom"] * ("custom" not in chosen), said
 
 
 # --- The 1D lab, as the page asks for it --------------------------------------------------------------------------

@@ -1,0 +1,224 @@
+"""The Images page (the landing page): an image, mappings, Train; the live results; the views of the run.
+
+Laid out for a classroom projector (1280×720): the controls a run needs (image, presets, mappings, Train and
+Stop) in the left column and the live reconstructions at the top of the right one, the settings and the long
+explanations folded. The visitor's current run lives in one `gr.State` (`views.Run`); a new run clears every
+view derived from the old one (`prepare`) before it starts, and the cheap views are drawn when it ends.
+"""
+
+import functools
+import pathlib
+import shutil
+import tempfile
+
+import gradio as gr
+
+from ffn.core import bands
+from ffn.core import config as configs
+from ffn.experiments import runs
+from ffn.pages import common, run_views, texts
+from ffn.present import outputs, text
+from ffn.serve import rules, views
+
+QUICK = rules.page_values(configs.CPU)  # the page's defaults: the CPU quick look
+RUNS_DIR = pathlib.Path(tempfile.gettempdir()) / "ffn-runs"  # per-run output folders, removed after the run
+DOWNLOADS = ("training.mp4", "comparison.png", "bands.html", "metrics.json", "metrics.csv")  # of write_outputs
+SETTINGS = ("selected", "sigma_log10", "extra", "size", "iters", "lr", "paper_lr", "depth", "width", "features",
+            "seed", "model", "w0")
+PRESETS = {"Class demo (30 s)": configs.CLASS, "CPU quick look": configs.CPU, "Paper setting (512 px)": configs.PAPER}
+
+
+def describe_plan(*values) -> str:
+    """Markdown: what a run with these settings will do and cost here, or why it cannot run."""
+    try:
+        return rules.plan(rules.make_config(*values, speed=common.SPEED), common.SPEED)
+    except ValueError as e:
+        return f"⚠️ {e}"
+
+
+def trained_preview(image_path, size):
+    """What a run will train on: the image's centre square at the chosen resolution (nothing when it cannot be
+    read; the upload check says why)."""
+    try:
+        picture, size = common.preview(image_path, size)
+    except ValueError:
+        return None, gr.update(label="What will be trained")
+    return picture, gr.update(label=f"What will be trained: the centre square at {size}×{size} px")
+
+
+def check_run(image_path, *values) -> None:
+    """Every value of a run checked as the run will check it (the image is decoded only when it starts); `values`
+    are the settings, then the current run (a state, which the API never sends)."""
+    rules.make_config(*values[:len(SETTINGS)], speed=common.SPEED)
+    common.uploaded_path(image_path)
+
+
+def prepare(image_path, *values):
+    """At a Train click that passed the checks: the views say which run they will show, their pictures of the
+    previous run are cleared, and the replay spans the new run's steps. `values` ends with the current run."""
+    *settings, current = values
+    number = (current.number if current else 0) + 1
+    name = pathlib.Path(common.uploaded_path(image_path)).stem
+    return (views.cleared_note(number, name), gr.update(maximum=rules.replay_span(settings[4]), value=0),
+            *run_views.cleared())
+
+
+def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
+              model="relu", w0=30.0, current: views.Run | None = None, request: gr.Request = None):
+    """Streams (status, gallery, train plot, test plot, band-error plot, downloads, current run) while every
+    mapping trains; the current run (a gr.State, not part of the API) is what the views are derived from."""
+    with common.refused(request):
+        config = rules.make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features,
+                                   seed, model, w0, speed=common.SPEED)
+        path = common.uploaded_path(image_path)
+        image = rules.read_image(path, config.size)
+    history = runs.History(config, image, pathlib.Path(path).stem)
+    run = views.Run((current.number if current else 0) + 1, history)
+    yield (f"**Starting** {run.label}: {len(config.mappings)} mappings × {config.iters} steps…",
+           *[gr.skip()] * 5, run)
+    for update in common.long_job(runs.snapshots(history, image), request):
+        status = text.status_line(update.snap, update.rate, (update.note or "Done.") if update.final else "")
+        if not update.final:
+            yield (status, history.gallery(update.snap), *outputs.run_figures(history), outputs.band_figure(history),
+                   None, run)
+    if history.steady_rate():
+        common.SPEED.observe(config, history.steady_rate())
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=RUNS_DIR))
+    try:
+        paths = outputs.write_outputs(out, history)
+        yield (status, history.gallery(history.last), *outputs.run_figures(history), outputs.band_figure(history),
+               [str(paths[k]) for k in DOWNLOADS], views.Run(run.number, history, done=True))
+    finally:
+        shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
+
+
+def replay(current, step):
+    """The gallery at any step of this visitor's run (its snapshots are kept), and the test curves marked there."""
+    try:
+        _, items, figure, said = views.replay(current, step)
+    except ValueError as e:
+        return gr.skip(), gr.skip(), f"⚠️ {e}"
+    return items, figure, said
+
+
+def replay_range(current):
+    """The replay slider spans the snapshots of the run (a Stop ends it early)."""
+    if current is None or not current.history.steps:
+        return gr.skip()
+    return gr.update(maximum=max(current.history.steps[-1], 1), step=current.config.every)
+
+
+def preset(config: configs.Config):
+    values = rules.page_values(config)
+    return [gr.update(value=values[name]) for name in SETTINGS if name != "seed"]
+
+
+def build(demo: gr.Blocks) -> None:
+    """Lays out the Images page and wires its events (inside `demo`, the app's Blocks)."""
+    gr.Markdown(texts.TITLE, elem_id="title")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=360):
+            image = common.image_input(label="Image (upload, drop or paste)", sources=["upload", "clipboard"],
+                                       height=140, elem_id="image-input", format="png")
+            gr.Examples(examples=[[str(p)] for p in common.EXAMPLES], inputs=[image], label="Examples: click one",
+                        examples_per_page=len(common.EXAMPLES), elem_id="examples")
+            with gr.Row():
+                preset_buttons = {label: gr.Button(label, size="sm", elem_id=f"preset-{i}", min_width=80)
+                                  for i, label in enumerate(PRESETS)}
+            selected = gr.CheckboxGroup(list(rules.CHOICES), value=QUICK["selected"], label="Mappings to compare",
+                                        elem_id="mappings")
+            with gr.Row():
+                start = gr.Button("Train", variant="primary", elem_id="train")
+                common.stop_button(elem_id="stop")
+            plan = gr.Markdown(elem_id="plan")
+            with gr.Accordion("Settings: σ, steps, resolution, network", open=False, elem_id="settings"):
+                sigma = gr.Slider(*rules.SIGMA_LOG10, value=QUICK["sigma_log10"], step=0.05,
+                                  label="Custom σ (log₁₀ scale)", elem_id="sigma",
+                                  info=f"σ = {rules.custom_sigma(QUICK['sigma_log10']):g}")
+                iters = gr.Slider(25, rules.CAPS.iters, value=QUICK["iters"], step=25, label="Iterations",
+                                  elem_id="iters")
+                size = gr.Dropdown(list(rules.SIZES), value=QUICK["size"], label="Resolution (px)", elem_id="size")
+                preview = gr.Image(label="What will be trained", height=120, interactive=False, format="png",
+                                   elem_id="trained-preview", buttons=[])
+                with gr.Row():
+                    lr = gr.Dropdown(list(rules.LEARNING_RATES), value=QUICK["lr"], label="Learning rate",
+                                     allow_custom_value=True)
+                    paper_lr = gr.Checkbox(value=QUICK["paper_lr"], label="Paper's lr for none/basic (1e-2)")
+                extra = gr.Textbox(value=QUICK["extra"], label="More mappings (specs)",
+                                   placeholder="e.g. gauss:7 posenc:5 none@1e-2",
+                                   info="none, basic, posenc:S, gauss:σ, each optionally @LR")
+                with gr.Row():
+                    depth = gr.Slider(2, rules.CAPS.depth, value=QUICK["depth"], step=1, label="Depth (layers)")
+                    width = gr.Dropdown(list(rules.WIDTHS), value=QUICK["width"], label="Width")
+                with gr.Row():
+                    features = gr.Dropdown(list(rules.FEATURES), value=QUICK["features"],
+                                           label="Mapping size m (features)")
+                    seed = gr.Number(value=QUICK["seed"], precision=0, label="Seed", minimum=0,
+                                     maximum=configs.LIMITS["seed"][2])
+                model = gr.Radio([("ReLU MLP (the paper's)", "relu"), ("SIREN (sine activations)", "siren")],
+                                 value=QUICK["model"], label="Network", elem_id="model",
+                                 info="SIREN is the other standard answer to spectral bias; try it with No mapping")
+                w0 = gr.Slider(*configs.W0_LIMITS, value=QUICK["w0"], step=1, label="SIREN ω₀",
+                               info="its first layer's frequency scale")
+            with gr.Accordion("What am I looking at?", open=False):
+                gr.Markdown(texts.INTRO + texts.EXPLAIN)
+        with gr.Column(scale=5):
+            status = gr.Markdown("Pick an image and press **Train**.", elem_id="status")
+            recon = gr.Gallery(label="Reconstructions (captioned with their test PSNR) and the ground truth",
+                               columns=6, height=250, object_fit="contain", format="png", elem_id="recon",
+                               allow_preview=True)
+            with gr.Row():
+                train_plot = gr.Plot(show_label=False, elem_id="train-plot")
+                test_plot = gr.Plot(show_label=False, elem_id="test-plot")
+            gr.Markdown(f"**Which frequencies each network has learned, step by step.** {bands.WHAT_TO_NOTICE}")
+            band_plot = gr.Plot(show_label=False, elem_id="band-plot")
+            with gr.Accordion("Replay the run: any step, without training again", open=False, elem_id="replay"):
+                gr.Markdown("Drag to any step of your run (during or after it): its reconstructions as they were "
+                            "then, and where that step lies on the test curves. The convergence video (MP4) is "
+                            "among the downloads.")
+                replay_step = gr.Slider(0, 1, value=0, step=1, label="Step", elem_id="replay-step")
+                replay_note = gr.Markdown(elem_id="replay-note")
+                replay_gallery = gr.Gallery(show_label=False, columns=6, height="auto", object_fit="contain",
+                                            format="png", elem_id="replay-gallery")
+                replay_plot = gr.Plot(show_label=False, elem_id="replay-plot")
+            files = gr.File(label="Downloads", file_count="multiple", elem_id="downloads")
+            current = gr.State(None, time_to_live=3600)  # this visitor's run (views.Run)
+            tabs = run_views.build(demo, current, image, size, iters, lr, depth, width, features, seed, model, w0,
+                                    selected, sigma)
+
+    settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed, model, w0]
+    # preprocess=False on the plan and the runs: the handlers get the values as sent and check them all themselves
+    # (make_config), with a sentence for each mistake; Gradio's own checks fail on some with a bare "error".
+    for control in settings:
+        control.change(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
+                       preprocess=False)
+    demo.load(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
+              preprocess=False)
+    sigma.change(lambda s: gr.update(info=f"σ = {rules.custom_sigma(s):g}"), sigma, sigma, queue=False,
+                 show_progress="hidden", api_visibility="private")
+    for trigger in (image.change, size.change):
+        trigger(trained_preview, [image, size], [preview, preview], queue=False, show_progress="hidden",
+                api_visibility="private", preprocess=False)
+    preset_outputs = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0]
+    for label, button in preset_buttons.items():
+        button.click(functools.partial(preset, PRESETS[label]), None, preset_outputs, queue=False,
+                     api_visibility="private")
+
+    # A click first clears the views of the previous run (only once the values pass: a refused Train leaves them),
+    # then trains; the views of the new run are drawn when it ends.
+    train_event = start.click(
+        prepare, [image] + settings + [current], [tabs.note, replay_step] + tabs.cleared_outputs,
+        validator=common.validator(train_run, check_run, claim=False), concurrency_limit=None, concurrency_id="prepare",
+        show_progress="hidden", api_visibility="private", preprocess=False,
+    ).success(
+        train_run, [image] + settings + [current], [status, recon, train_plot, test_plot, band_plot, files, current],
+        api_name="train", api_description=rules.api_description(), concurrency_id="jobs", show_progress="minimal",
+        show_progress_on=[status], preprocess=False, validator=common.validator(train_run, check_run),
+    )
+    train_event.then(tabs.show, [current, tabs.row], tabs.shown_outputs, api_visibility="private")
+    train_event.then(replay_range, current, replay_step, queue=False, api_visibility="private")
+    train_event.then(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
+                     preprocess=False)
+    replay_step.change(replay, [current, replay_step], [replay_gallery, replay_plot, replay_note], queue=False,
+                       show_progress="hidden", api_visibility="private", preprocess=False)
