@@ -24,10 +24,12 @@ import numpy as np
 
 CT_ANGLES = 20  # the CT notebook's num_thetas
 MRI_FRACTION = 0.125  # the share of k-space the 3D MRI notebook's mask covers (200000 draws at 96³ hit 12.6%)
-# The width of the mask's Gaussian per axis, as a fraction of the side: the 3D notebook draws with covariance
-# 2·RES·I, a standard deviation of √(2·96) ≈ 13.9 k-space points at its 96³, 0.144 of the side. Kept as a
-# fraction of the side, so that a given share of k-space is reachable at every size and in 2D.
-MRI_SIGMA = math.sqrt(2 * 96) / 96
+# The 3D notebook draws 200000 k-space points at 96³ from a Gaussian of covariance 2·96·I around the centre: the
+# expected number of draws landing on the centre point is 200000 / ((2π)^{3/2}·(2·96)^{3/2}) ≈ 4.77, so the low
+# frequencies are all sampled and the mask thins out with the Gaussian. `mri_sigma` keeps this density at the
+# centre and widens the Gaussian until the mask covers the asked share: at 96³ and 12.5% that gives 13.83 points,
+# the notebook's √(2·96) = 13.86; in 2D 0.0964 of the side.
+MRI_CENTRE_DRAWS = 200_000 / ((2 * math.pi) ** 1.5 * (2 * 96) ** 1.5)
 MAX_DRAWS_PER_POINT = 64  # `mri_mask` gives up after this many draws per k-space point
 
 
@@ -90,16 +92,46 @@ def ct_operator(size: int, angles: int = CT_ANGLES) -> CT:
 # MRI
 
 
-def mri_mask(size: int, ndim: int = 2, fraction: float = MRI_FRACTION, seed: int = 0,
-             sigma: float = MRI_SIGMA) -> np.ndarray:
+def _centre_distances(size: int, ndim: int) -> np.ndarray:
+    """Squared distances of the k-space points from the centre (index size//2 per axis), broadcastable to
+    (size,)*ndim."""
+    c = (np.arange(size) - size // 2).astype(np.float64) ** 2
+    return sum(np.meshgrid(*([c] * ndim), indexing="ij", sparse=True))
+
+
+def mri_sigma(size: int, ndim: int = 2, fraction: float = MRI_FRACTION,
+              centre_draws: float = MRI_CENTRE_DRAWS) -> float:
+    """The mask's Gaussian width, standard deviation in k-space points per axis: the σ at which draws with
+    `centre_draws` expected draws on the centre point are expected to cover `fraction` of the (size,)*ndim grid.
+
+    A point at squared distance r² is missed by all draws with probability exp(−centre_draws·exp(−r²/2σ²));
+    the expected coverage grows with σ and is solved for by bisection. ValueError when even a very wide
+    Gaussian of that density cannot cover `fraction` (above 1 − exp(−centre_draws), 99% by default).
+    """
+    r2 = _centre_distances(size, ndim)
+
+    def coverage(sigma):
+        return float(np.mean(-np.expm1(-centre_draws * np.exp(-r2 / (2 * sigma * sigma)))))
+
+    low, high = 1e-3, 4.0 * size
+    if coverage(high) < fraction:
+        raise ValueError(f"A Gaussian k-space mask cannot cover {fraction:.3g} of k-space; ask for less "
+                         "(or 1 for the full mask).")
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if coverage(mid) < fraction else (low, mid)
+    return 0.5 * (low + high)
+
+
+def mri_mask(size: int, ndim: int = 2, fraction: float = MRI_FRACTION, seed: int = 0) -> np.ndarray:
     """A fixed k-space sampling mask: (R,)*ndim float32 of 0/1, in FFT order (the DC term at index 0).
 
     As in the 3D notebook's `mri_mask`, points are drawn from a Gaussian around the centre of k-space (index
-    R//2 per axis, before the shift to FFT order) with standard deviation `sigma`·R per axis, rounded to the
-    nearest point; draws outside the grid are dropped and repeated points count once. The notebook draws a
-    fixed 200000 points at 96³ and gets 12.6% of k-space; here draws are taken in order until exactly
-    round(fraction·R^ndim) distinct points are hit, so the share is the one asked for at any size and in 2D.
-    fraction=1 gives the full mask. Seeded: the same arguments give the same mask.
+    R//2 per axis, before the shift to FFT order), rounded to the nearest point; draws outside the grid are
+    dropped and repeated points count once. The Gaussian's width is `mri_sigma` (the notebook's density at the
+    centre), and draws are taken in order until exactly round(fraction·R^ndim) distinct points are hit, so the
+    share is the one asked for at any size and in 2D as in 3D. fraction=1 gives the full mask. Seeded: the
+    same arguments give the same mask.
     """
     if ndim not in (2, 3):
         raise ValueError(f"An MRI mask is 2D or 3D (got ndim={ndim!r}).")
@@ -108,15 +140,15 @@ def mri_mask(size: int, ndim: int = 2, fraction: float = MRI_FRACTION, seed: int
     total = size**ndim
     if fraction == 1.0:
         return np.ones((size,) * ndim, np.float32)
+    sigma = mri_sigma(size, ndim, fraction)
     wanted = max(1, round(fraction * total))
     rng = np.random.default_rng(seed)
     hit = np.zeros(total, bool)
     count, draws = 0, 0
     while count < wanted:
-        if draws > MAX_DRAWS_PER_POINT * total:
-            raise ValueError(f"A Gaussian of width {sigma:g}·R reaches too few k-space points to cover "
-                             f"{fraction:.3g} of them; ask for a smaller fraction or a wider sigma.")
-        batch = np.round(rng.normal(size // 2, sigma * size, (4096, ndim))).astype(np.int64)
+        if draws > MAX_DRAWS_PER_POINT * total:  # not expected: the expected coverage at sigma is the fraction
+            raise ValueError(f"Could not draw {fraction:.3g} of k-space from a Gaussian of width {sigma:.3g}.")
+        batch = np.round(rng.normal(size // 2, sigma, (4096, ndim))).astype(np.int64)
         draws += len(batch)
         batch = batch[np.all((batch >= 0) & (batch < size), axis=1)]
         for flat in np.ravel_multi_index(tuple(batch.T), (size,) * ndim):
