@@ -51,21 +51,25 @@ def _layer(i: int) -> str:
 
 
 class MLP(nn.Module):
-    """`depth` Dense layers: depth-1 hidden layers of `width` with ReLU, then Dense(3) and a sigmoid."""
+    """`depth` Dense layers: depth-1 hidden layers of `width` with ReLU, then Dense(outputs) and a sigmoid.
+
+    `outputs` is 3 (RGB) for images; the paper's CT and MRI networks end in Dense(1): a grey object.
+    """
 
     depth: int = 4
     width: int = 256
+    outputs: int = 3
 
     @nn.compact
-    def __call__(self, x):  # (..., C) encoded coordinates -> (..., 3) RGB in (0, 1)
+    def __call__(self, x):  # (..., C) encoded coordinates -> (..., outputs) in (0, 1)
         for i in range(self.depth - 1):
             x = nn.relu(nn.Dense(self.width, kernel_init=kernel_init, bias_init=bias_init, name=_layer(i))(x))
-        x = nn.Dense(3, kernel_init=kernel_init, bias_init=bias_init, name=_layer(self.depth - 1))(x)
+        x = nn.Dense(self.outputs, kernel_init=kernel_init, bias_init=bias_init, name=_layer(self.depth - 1))(x)
         return nn.sigmoid(x)
 
     @nn.nowrap
     def apply_t(self, params, x):
-        """`apply` on feature-major inputs, written out with `dense_t`: x (C, P) -> (3, P)."""
+        """`apply` on feature-major inputs, written out with `dense_t`: x (C, P) -> (outputs, P)."""
         layers = params["params"]
         for i in range(self.depth):
             x = dense_t(layers[_layer(i)]["kernel"], layers[_layer(i)]["bias"], x)
@@ -74,7 +78,7 @@ class MLP(nn.Module):
 
     def flops_per_point(self, in_features: int) -> int:
         """Multiply-adds x2 of one forward pass for one input point (the bias adds and activations are ignored)."""
-        dims = [in_features] + [self.width] * (self.depth - 1) + [3]
+        dims = [in_features] + [self.width] * (self.depth - 1) + [self.outputs]
         return 2 * sum(a * b for a, b in zip(dims[:-1], dims[1:]))
 
 
@@ -88,7 +92,7 @@ def _uniform(limit: float):
 
 
 class Siren(nn.Module):
-    """`depth` Dense layers: depth-1 sine layers sin(w0·(Wx + b)) of `width`, then a linear Dense(3).
+    """`depth` Dense layers: depth-1 sine layers sin(w0·(Wx + b)) of `width`, then a linear Dense(outputs).
 
     Initialisation as in the SIREN paper's code: the first layer's W ~ U(-1/in, 1/in), every later W ~
     U(-√(6/in)/w0, √(6/in)/w0) (so w0·W has unit-variance pre-activations), biases U(-1/√in, 1/√in)
@@ -102,32 +106,34 @@ class Siren(nn.Module):
     depth: int = 4
     width: int = 256
     w0: float = 30.0
+    outputs: int = 3  # 1 for a grey object (CT, MRI)
 
     @nn.compact
-    def __call__(self, x):  # (..., C) encoded coordinates -> (..., 3) RGB in [0, 1]
+    def __call__(self, x):  # (..., C) encoded coordinates -> (..., outputs) in [0, 1]
         for i in range(self.depth - 1):
             fan_in = x.shape[-1]
             limit = 1.0 / fan_in if i == 0 else math.sqrt(6.0 / fan_in) / self.w0
             dense = nn.Dense(self.width, kernel_init=_uniform(limit), bias_init=_uniform(1.0 / math.sqrt(fan_in)))
             x = jnp.sin(self.w0 * dense(x))
         fan_in = x.shape[-1]
-        x = nn.Dense(3, kernel_init=_uniform(math.sqrt(6.0 / fan_in) / self.w0),
+        x = nn.Dense(self.outputs, kernel_init=_uniform(math.sqrt(6.0 / fan_in) / self.w0),
                      bias_init=_uniform(1.0 / math.sqrt(fan_in)))(x)
         y = 0.5 + 0.5 * x
         return y + jax.lax.stop_gradient(jnp.clip(y, 0.0, 1.0) - y)  # clipped forward, identity backward
 
     @nn.nowrap
     def apply_t(self, params, x):
-        """`apply` on feature-major inputs through the (points, channels) layout: x (C, P) -> (3, P)."""
+        """`apply` on feature-major inputs through the (points, channels) layout: x (C, P) -> (outputs, P)."""
         return self.apply(params, x.T).T
 
     def flops_per_point(self, in_features: int) -> int:
         """Multiply-adds x2 of one forward pass for one input point (as `MLP.flops_per_point`)."""
-        return MLP(self.depth, self.width).flops_per_point(in_features)
+        return MLP(self.depth, self.width, self.outputs).flops_per_point(in_features)
 
 
-def make_model(config) -> nn.Module:
-    """The network a config asks for: its `model` family ("relu" or "siren") at its depth and width."""
+def make_model(config, outputs: int = 3) -> nn.Module:
+    """The network a config asks for: its `model` family ("relu" or "siren") at its depth and width, with
+    `outputs` channels (3 for an RGB image, 1 for a grey object)."""
     if getattr(config, "model", "relu") == "siren":
-        return Siren(depth=config.depth, width=config.width, w0=config.w0)
-    return MLP(depth=config.depth, width=config.width)
+        return Siren(depth=config.depth, width=config.width, w0=config.w0, outputs=outputs)
+    return MLP(depth=config.depth, width=config.width, outputs=outputs)

@@ -1,0 +1,246 @@
+"""Training through a measurement operator: the paper's CT and MRI reconstructions, streamed like `train.run`.
+
+The image trainer sums the full-batch gradient over blocks of training pixels, because each pixel's loss is
+its own. Here the loss L = ½·mean|A f − y|² ties every pixel of the rendered grid f together, so a step
+follows the chain rule ∂L/∂θ = Σ_p (∂L/∂f_p)·(∂f_p/∂θ) in three parts:
+
+1. forward: render f on the whole grid, block by block (every pixel, not only the even ones: A needs them all);
+2. the operator: L(f) and its gradient g = ∂L/∂f, an (R, R) cotangent (A, then Aᵀ by `jax.value_and_grad`);
+3. backward: for each block, the VJP of the network's output with that block's g, summed over the blocks in
+   the image trainer's way (`train.CHAINS` blocks side by side, added one after another).
+
+The network's forward pass runs twice (in part 1, then again inside each block's VJP). Keeping every block's
+activations instead would hold R²·width·(depth − 1) floats (800 MB for 4×256 at 512 px); recomputing costs about
+a third more arithmetic per step, and a step's memory stays that of one block plus f and g.
+
+The network is the paper's with one output channel (its CT and MRI notebooks end in Dense(1) + sigmoid): the
+object is grey. Averaging three RGB channels instead would be another network (a mean of three sigmoids, with
+its own NTK), not the paper's. A run yields `train.Snapshot`s with test PSNR = the reconstruction against the
+object over all pixels (clipped to [0, 1]) and train PSNR = the fit to the measurements, −10·log10 of the mean
+squared measurement residual (`operators.measurement_psnr`).
+"""
+
+import time
+from typing import Iterator, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ffn import data, mappings, operators, train
+from ffn.config import PAPER, Config
+from ffn.metrics import mse_to_psnr
+from ffn.model import make_model
+
+KINDS = ("ct", "mri")
+
+# The CT notebook's final settings for its Shepp-Logan set (its `params['shepp']`): 512 px, 1000 steps, lr 1e-2
+# for no mapping and the basic one, 1e-3 for the rest, posenc scale 3, Gaussian σ = 4 (docs/inverse-protocol.md).
+CT_PROTOCOL = PAPER.replace(mappings=("none@0.01", "basic@0.01", "posenc:3", "gauss:4"), iters=1000)
+# The 3D MRI notebook's settings for its Shepp-Logan phantoms: lr 2e-3 for every mapping, posenc scale 4,
+# Gaussian σ = 2, 1000 steps, on 96³. Here in 2D at 96 px: σ and posenc count cycles per side, so the same side
+# keeps their relation to the grid's Nyquist limit.
+MRI_PROTOCOL = PAPER.replace(mappings=("none", "basic", "posenc:4", "gauss:2"), lr=2e-3, iters=1000, size=96)
+
+
+class Task(NamedTuple):
+    """An inverse problem: the operator the network is trained through and the object it should recover.
+
+    A pytree of arrays, passed to the compiled programs as an argument.
+    """
+
+    operator: operators.CT | operators.MRI
+    measurements: jax.Array  # y = A(obj): (angles, R) float32 for CT, (R, R) complex64 for MRI
+    obj: jax.Array  # (R, R) float32 in [0, 1]
+
+    def loss(self, image):
+        """The paper's ½·mean|A image − y|² for an (R, R) image: a scalar."""
+        return operators.measurement_loss(self.operator, image, self.measurements)
+
+
+def make_task(kind: str, obj, *, angles: int = operators.CT_ANGLES, fraction: float = operators.MRI_FRACTION,
+              seed: int = 0) -> Task:
+    """The CT or MRI problem of a grey object: obj (R, R) in [0, 1], R even (see `data.check_size`).
+
+    kind "ct": `angles` projections (`operators.ct_operator`); "mri": a 2D k-space mask covering `fraction`
+    of k-space drawn from `seed` (`operators.mri_operator`). The measurements are the operator applied to obj.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"The task must be one of {', '.join(KINDS)} (got {kind!r}).")
+    obj = np.asarray(obj, np.float32)
+    if obj.ndim != 2 or obj.shape[0] != obj.shape[1]:
+        raise ValueError(f"The object must be a square grey image (R, R) (got shape {obj.shape}).")
+    size = data.check_size(obj.shape[0])
+    if not np.all((obj >= 0) & (obj <= 1)):
+        raise ValueError("The object's values must lie in [0, 1].")
+    operator = operators.ct_operator(size, angles) if kind == "ct" else operators.mri_operator(size, 2, fraction, seed)
+    obj = jnp.asarray(obj)
+    return Task(operator, operator(obj), obj)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The step
+
+
+def render_blocks(params, model, features):
+    """The network's one output channel on blocks of pixels: features (nb, C, blk) -> (nb, blk) in (0, 1)."""
+    return jax.lax.map(lambda x: model.apply_t(params, x)[0], features)
+
+
+def task_loss_and_grads(params, model, features, task: Task):
+    """The task's loss and its gradient in the parameters: features (nb, C, blk), every pixel of the R×R grid
+    in row-major order, encoded and in blocks (`grid_blocks`).
+
+    Forward over the blocks, the operator's loss and cotangent on the whole grid, then a VJP per block with
+    its part of the cotangent, summed as `train.block_loss_and_grads` sums its blocks. Equals
+    `jax.value_and_grad` of the loss of the whole rendered grid, up to float32 rounding.
+    """
+    nb, size = features.shape[0], task.obj.shape[0]
+    f = render_blocks(params, model, features)  # (nb, blk)
+    loss, cotangent = jax.value_and_grad(lambda f: task.loss(f.reshape(size, size)))(f)  # (nb, blk)
+    chains = max(c for c in range(1, train.CHAINS + 1) if nb % c == 0)
+
+    def block(x, g):
+        return jax.vjp(lambda p: model.apply_t(p, x)[0], params)[1](g)[0]
+
+    def step(total, batch):
+        for x, g in zip(*batch):  # (chains, C, blk), (chains, blk)
+            total = jax.tree.map(jnp.add, total, block(x, g))
+        return total, None
+
+    steps = lambda a: a.reshape(nb // chains, chains, *a.shape[1:])  # noqa: E731
+    grads = jax.lax.scan(step, jax.tree.map(jnp.zeros_like, params), (steps(features), steps(cotangent)))[0]
+    return loss, grads
+
+
+def task_train_step(state: train.TrainState, lr, model, features, task: Task):
+    """One full-batch Adam step through the operator; returns the new state and the loss before the step."""
+    loss, grads = task_loss_and_grads(state.params, model, features, task)
+    return train._adam(state, lr, grads), loss
+
+
+def evaluate_task(params, model, features, task: Task):
+    """The reconstruction as uint8 (R, R), its mean squared measurement residual and its MSE against the object
+    over all pixels (clipped to [0, 1]), as float32 scalars."""
+    size = task.obj.shape[0]
+    f = render_blocks(params, model, features).reshape(size, size)
+    measurement_mse = 2.0 * task.loss(f)
+    reconstruction_mse = jnp.mean((jnp.clip(f, 0.0, 1.0) - task.obj) ** 2)
+    picture = jnp.round(jnp.clip(jnp.nan_to_num(f, nan=0.0), 0.0, 1.0) * 255).astype(jnp.uint8)
+    return picture, measurement_mse, reconstruction_mse
+
+
+def task_train_chunk(state, lr, steps, features, task: Task, *, model):
+    """`steps` Adam steps of K stacked networks through the task's operator, then their evaluation.
+
+    Leading axis K on state, lr (K,) and features (K, nb, C, blk); `steps` is traced, so one compiled
+    program serves every chunk length.
+    """
+
+    def one(state, lr, features, steps, task):
+        step = lambda _, s: task_train_step(s, lr, model, features, task)[0]  # noqa: E731
+        state = jax.lax.fori_loop(0, steps, step, state)
+        return state, evaluate_task(state.params, model, features, task)
+
+    return train._over_networks(one, (state, lr, features), (steps, task))
+
+
+def evaluate_task_all(state, features, task: Task, *, model):
+    """`evaluate_task` of K stacked networks (the step-0 snapshot)."""
+    return train._over_networks(lambda p, x, task: evaluate_task(p, model, x, task), (state.params, features), (task,))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Runs
+
+
+def grid_blocks(size: int) -> np.ndarray:
+    """Every pixel's coordinates of the size×size grid, row by row, in blocks: (nb, 2, blk) float32, blocks of
+    `train.block_size(size²)` consecutive pixels (so a (nb, blk) render reshapes to (R, R))."""
+    return train.to_blocks(data.coordinates(size).reshape(-1, 2))
+
+
+def make_task_groups(config: Config) -> list[train.Group]:
+    """`train.make_groups` for a task: the run's mappings grouped by encoding width, every network with one
+    output, encoding every pixel of the grid. The same seed gives the same B and initial weights for a
+    width as `train.make_groups` (one Gaussian draw scaled by each σ; one init key)."""
+    key_b, key_init = jax.random.split(jax.random.key(config.seed))
+    gauss = mappings.gaussian_basis(key_b, config.features)
+    model = make_model(config, outputs=1)
+    coords = jnp.asarray(grid_blocks(config.size))
+    by_width: dict[tuple, list[int]] = {}
+    for i, m in enumerate(config.parsed):
+        by_width.setdefault((m.fourier, m.width(config.features)), []).append(i)
+    lrs = config.learning_rates()
+    devices = len(jax.devices())
+    groups = []
+    for (fourier, width), idx in by_width.items():
+        idx_padded = idx + idx[-1:] * (-len(idx) % devices)  # the last network repeated up to a multiple of the devices
+        k = len(idx_padded)
+        state = train.init_state(key_init, model, width)
+        state = jax.tree.map(lambda x: jnp.broadcast_to(x, (k,) + x.shape), state)
+        b = jnp.asarray(np.stack([mappings.basis(config.parsed[i], config.features, gauss) for i in idx_padded])) if fourier else None
+        features = train._encode_blocks(b, coords) if fourier else jnp.broadcast_to(coords, (k,) + coords.shape)
+        lr = jnp.asarray([lrs[i] for i in idx_padded], jnp.float32)
+        groups.append(train.Group(tuple(config.mappings[i] for i in idx), model, *train._put((state, lr, b, features), split=True)))
+    return groups
+
+
+def run_task(task: Task, config: Config) -> Iterator[train.Snapshot]:
+    """Trains every mapping of `config` through the task's operator (R = config.size, the object's side).
+
+    Yields a `train.Snapshot` at step 0 and after every `config.every` steps, the last at `config.iters`:
+    test_psnr is the reconstruction's PSNR against the object over all pixels, train_psnr the measurements'
+    fit (see the module's docstring), images the reconstructions as (R, R, 3) uint8 greys. Deterministic for a
+    given config and task; closing the generator stops all work.
+    """
+    if task.obj.shape != (config.size, config.size):
+        raise ValueError(f"The object must be {config.size}×{config.size} for this config (got {task.obj.shape}).")
+    start = time.perf_counter()
+    compile_seconds = 0.0
+    groups = make_task_groups(config)
+    task = train._put(task, split=False)
+
+    def call(fn, donate, group, *args):
+        nonlocal compile_seconds
+        program, seconds = train.compiled(fn, group.model, donate, *args)
+        compile_seconds += seconds
+        return program(*args)
+
+    bases = {spec: None if g.b is None else np.asarray(g.b[i]) for g in groups for i, spec in enumerate(g.specs)}
+    initial: dict[str, float] = {}
+
+    def snapshot(step, results) -> train.Snapshot:
+        results, params = train._to_host((results, [g.state.params for g in groups]))  # the chunk's one sync
+        fit, test, images, weights = {}, {}, {}, {}
+        for group, (pictures, measurement_mse, reconstruction_mse), p in zip(groups, results, params):
+            for i, spec in enumerate(group.specs):
+                fit[spec] = float(mse_to_psnr(measurement_mse[i]))
+                test[spec] = float(mse_to_psnr(reconstruction_mse[i]))
+                images[spec] = np.repeat(pictures[i][..., None], 3, axis=-1)
+                weights[spec] = jax.tree.map(lambda x: x[i], p)
+        pick = lambda d: {s: d[s] for s in config.mappings}  # noqa: E731
+        if not initial:
+            initial.update(pick(fit))
+        return train.Snapshot(step, config.iters, time.perf_counter() - start, compile_seconds,
+                              pick(fit), pick(test), pick(images), pick(weights), bases, dict(initial))
+
+    yield snapshot(0, [call(evaluate_task_all, False, g, g.state, g.features, task) for g in groups])
+    step = 0
+    while step < config.iters:
+        steps = min(config.every, config.iters - step)
+        steps_dev = train._put(np.int32(steps), split=False)
+        results = []
+        for g in groups:
+            g.state, evaluation = call(task_train_chunk, True, g, g.state, g.lr, steps_dev, g.features, task)
+            results.append(evaluation)
+        step += steps
+        yield snapshot(step, results)
+
+
+def train_task(task: Task, config: Config) -> train.Snapshot:
+    """A whole run of `run_task`; its last snapshot."""
+    last = None
+    for last in run_task(task, config):
+        pass
+    return last
