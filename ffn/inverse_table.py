@@ -21,8 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ffn import inverse, phantom
-from ffn.config import PAPER
+from ffn.core import inverse, phantom
+from ffn.core.config import PAPER
 
 # The mappings of the measurement: the CT notebook trains none and basic at lr 1e-2, the rest at the run's lr.
 CT_MAPPINGS = ("none@0.01", "basic@0.01", "posenc:3", "gauss:1", "gauss:2", "gauss:4")

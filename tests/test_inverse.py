@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from jax.scipy import ndimage
 
-from ffn import data, inverse, mappings, metrics, operators, phantom
-from ffn.config import PAPER
-from ffn.model import MLP
+from ffn.core import data, inverse, mappings, metrics, operators, phantom
+from ffn.core.config import PAPER
+from ffn.core.model import MLP
 
 # ---------------------------------------------------------------------------------------------------------
 # Phantoms

@@ -16,7 +16,7 @@ jitter is N(0, 1)/20 rad (about 3°).
 
 import numpy as np
 
-from ffn import data
+from ffn.core import data
 
 JITTER = 1.0 / 20.0  # the notebooks' jitter: N(0, 1)/20 added to every entry of the table
 MIN_SIZE_3D, MAX_SIZE_3D = 8, 128  # a volume of R³ float32: 128³ is 8 MB; the paper's MRI is 96³

@@ -27,10 +27,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ffn import data, mappings, operators, train
-from ffn.config import PAPER, Config
-from ffn.metrics import mse_to_psnr
-from ffn.model import make_model
+from ffn.core import data, mappings, operators, train
+from ffn.core.config import PAPER, Config
+from ffn.core.metrics import mse_to_psnr
+from ffn.core.model import make_model
 
 KINDS = ("ct", "mri")
 
