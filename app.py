@@ -7,14 +7,18 @@ This file assembles the pages (`ffn.pages`, one module each) into one Gradio app
 import argparse
 import contextlib
 import io
+import os
+import signal
 import threading
+import time
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ffn.core import config as configs
 from ffn.core import train
 from ffn.pages import about, common, images, lab, table1
-from ffn.serve import env
+from ffn.serve import disk, env, uploads
 
 PAGES = (  # (navbar name, path, module); the first is the landing page
     ("Images", "", images),
@@ -45,8 +49,9 @@ def _queued(demo: gr.Blocks, session: str) -> bool:
 
 demo = build()
 
-LAUNCH = dict(max_file_size="20mb", css=common.CSS, run_history=False,  # serves only its own files and assets
-              state_session_capacity=env.STATE_SESSIONS)
+LAUNCH = dict(max_file_size=f"{uploads.MAX_FILE_MB}mb", css=common.CSS, run_history=False,  # only its own files
+              state_session_capacity=env.STATE_SESSIONS,
+              app_kwargs={"middleware": [Middleware(uploads.UploadLimit)]})  # an upload request's total, bounded
 
 
 def main(argv=None):
@@ -59,6 +64,7 @@ def main(argv=None):
     share = args.share and not env.space_id()  # a Space is public already; Gradio ignores share there
     # Compiled programs survive restarts on disk, and the presets' programs compile while the page loads,
     # so the first Train click starts at once (docs/performance.md).
+    disk.remove_leftovers()  # the run folders of a server that was killed (never a live one's)
     train.enable_compilation_cache(env.CACHE_DIR)
     warm = lambda: [train.warm_up(c) for c in (configs.CPU, configs.CLASS)]  # noqa: E731 (the presets' programs)
     threading.Thread(target=warm, name="warm-up", daemon=True).start()
@@ -76,7 +82,23 @@ def main(argv=None):
               flush=True)
     elif chatter.getvalue().strip():
         print(chatter.getvalue().strip(), flush=True)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _shut_down)
     demo.block_thread()
+
+
+def _shut_down(signum, frame, patience: float = 30.0):
+    """SIGTERM or SIGINT: every job is asked to end (each streams its results so far with a sentence saying why),
+    the server waits up to `patience` seconds for them, removes its run folders, and exits."""
+    print(f"Shutting down ({signal.Signals(signum).name}): stopping {common.ADMISSION.shut_down()} job(s)…", flush=True)
+    deadline = time.monotonic() + patience
+    while common.ADMISSION.running_jobs() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # the jobs' last updates reach their visitors
+    demo.close()
+    disk.remove_own()
+    print("Stopped.", flush=True)
+    os._exit(0)  # not sys.exit: raised in the main thread it would unwind under the trainer's native threads
 
 
 if __name__ == "__main__":

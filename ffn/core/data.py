@@ -103,12 +103,12 @@ def load_image(source, size: int) -> np.ndarray:
     if isinstance(picture, Image.Image):
         picture = picture.crop(_centre_square(picture.width, picture.height))
         factor = picture.width // (2 * size)
-        if factor >= 2 and picture.mode in ("L", "RGB"):
-            # A big 8-bit photo is box-averaged by a whole factor first, so the float copy below
-            # is ~2-4x the target instead of full size (600 MB of float32 for a 50 MP image).
-            # Rounding the averages back to 8 bits costs at most half a level; Lanczos then
-            # still sees at least two source pixels per output pixel.
-            picture = picture.reduce(factor)
+        if factor >= 2:
+            # A big image of any mode is box-averaged by a whole factor first, so the float copy
+            # below is ~2-4x the target instead of full size (800 MB of float32 for a 50 MP RGBA
+            # image). Rounding the averages back to the mode's levels costs at most half a level;
+            # Lanczos then still sees at least two source pixels per output pixel.
+            picture = _reduce(picture, factor)
         pixels = _to_rgb_float(picture)
     else:
         height, width = picture.shape[:2]
@@ -328,6 +328,31 @@ def _array_to_float(array: np.ndarray) -> np.ndarray:
     raise ImageError(
         f"An image array must be uint8, uint16, bool or float in [0, 1] (got {array.dtype})."
     )
+
+
+def _reduce(image: Image.Image, factor: int) -> Image.Image:
+    """`image` box-averaged by a whole `factor`, in a mode whose average is right: transparent
+    images premultiplied (so a transparent pixel's colour does not bleed into its neighbours),
+    16-bit ones widened to 32-bit integers, palettes, bilevel and colour spaces whose channels do
+    not average (HSV) taken to 8-bit L, RGB or RGBA first. No float copy is made here."""
+    mode = image.mode
+    if mode == "1":
+        image = image.convert("L")
+    elif mode.startswith("I;16"):
+        image = image.convert("I")
+    elif mode == "P":
+        transparent = "transparency" in image.info or image.palette.mode == "RGBA"
+        image = image.convert("RGBA" if transparent else "RGB")
+    elif mode not in ("L", "LA", "I", "F", "RGB", "RGBA"):
+        alpha = "A" in image.getbands() or "a" in image.getbands()
+        try:
+            image = image.convert("RGBA" if alpha else "RGB")
+        except ValueError as err:
+            raise ImageError(f"Images in colour mode {mode} are not supported.") from err
+    premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(image.mode)
+    if premultiplied:
+        return image.convert(premultiplied).reduce(factor).convert(image.mode)
+    return image.reduce(factor)
 
 
 def _mode_to_float(image: Image.Image) -> np.ndarray:

@@ -137,18 +137,36 @@ def validator(handler: Callable, check: Callable, param: str = "image_path", cla
 
 @contextlib.contextmanager
 def refused(request: gr.Request | None):
-    """Around a long job's checks in its handler: a refusal frees the visitor's claim and reaches the page."""
+    """Around a long job's checks in its handler: a refusal frees the visitor's claim (not when the refusal is that
+    they already have a job: that one keeps its place) and reaches the page."""
     try:
         yield
     except ValueError as e:
-        ADMISSION.release(session(request))
+        if not isinstance(e, admission.Busy):
+            ADMISSION.release(session(request))
         raise error(e) from None
 
 
-def long_job(snapshots: Iterator, request: gr.Request | None) -> Iterator[stream.Update]:
-    """A long job's updates (`stream.stream`): the visitor's job runs until it ends, Stop or the time limit."""
+@contextlib.contextmanager
+def job(request: gr.Request | None, param: str):
+    """A job that claims its place when it starts (a view computed from the visitor's run: its inputs are no boxes
+    a validator could mark): refused with a sentence while the visitor has another; yields its Stop flag."""
+    ADMISSION.claim(session(request), param)
     with ADMISSION.running(session(request)) as flag:
-        yield from stream.stream(snapshots, flag, rules.CAPS.seconds)
+        yield flag
+
+
+@contextlib.contextmanager
+def running(request: gr.Request | None) -> Iterator:
+    """Around the whole of a long job's handler, its last update included (so that a server shutting down waits
+    until every visitor has had it); yields the job's Stop flag."""
+    with ADMISSION.running(session(request)) as flag:
+        yield flag
+
+
+def updates(snapshots: Iterator, flag) -> Iterator[stream.Update]:
+    """A long job's updates (`stream.stream`) until it ends, Stop, the time limit or the server's shutdown."""
+    return stream.stream(snapshots, flag, rules.CAPS.seconds, closing=ADMISSION.closing)
 
 
 def stop(request: gr.Request):

@@ -18,10 +18,9 @@ from ffn.core import config as configs
 from ffn.experiments import runs
 from ffn.pages import common, run_views, texts
 from ffn.present import outputs, text
-from ffn.serve import rules, views
+from ffn.serve import disk, env, rules, views
 
 QUICK = rules.page_values(configs.CPU)  # the page's defaults: the CPU quick look
-RUNS_DIR = pathlib.Path(tempfile.gettempdir()) / "ffn-runs"  # per-run output folders, removed after the run
 DOWNLOADS = ("training.mp4", "comparison.png", "bands.html", "metrics.json", "metrics.csv")  # of write_outputs
 SETTINGS = ("selected", "sigma_log10", "extra", "size", "iters", "lr", "paper_lr", "depth", "width", "features",
             "seed", "model", "w0")
@@ -74,23 +73,24 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
         image = rules.read_image(path, config.size)
     history = runs.History(config, image, pathlib.Path(path).stem)
     run = views.Run((current.number if current else 0) + 1, history)
-    yield (f"**Starting** {run.label}: {len(config.mappings)} mappings × {config.iters} steps…",
-           *[gr.skip()] * 5, run)
-    for update in common.long_job(runs.snapshots(history, image), request):
-        status = text.status_line(update.snap, update.rate, (update.note or "Done.") if update.final else "")
-        if not update.final:
-            yield (status, history.gallery(update.snap), *outputs.run_figures(history), outputs.band_figure(history),
-                   None, run)
-    if history.steady_rate():
-        common.SPEED.observe(config, history.steady_rate())
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=RUNS_DIR))
-    try:
-        paths = outputs.write_outputs(out, history)
-        yield (status, history.gallery(history.last), *outputs.run_figures(history), outputs.band_figure(history),
-               [str(paths[k]) for k in DOWNLOADS], views.Run(run.number, history, done=True))
-    finally:
-        shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
+    with common.running(request) as flag:
+        yield (f"**Starting** {run.label}: {len(config.mappings)} mappings × {config.iters} steps…",
+               *[gr.skip()] * 5, run)
+        for update in common.updates(runs.snapshots(history, image), flag):
+            status = text.status_line(update.snap, update.rate, (update.note or "Done.") if update.final else "")
+            if not update.final:
+                yield (status, history.gallery(update.snap), *outputs.run_figures(history),
+                       outputs.band_figure(history), None, run)
+        if history.steady_rate():
+            common.SPEED.observe(config, history.steady_rate())
+        out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=disk.process_dir()))
+        try:
+            paths = outputs.write_outputs(out, history, charts="cdn")
+            yield (status, history.gallery(history.last), *outputs.run_figures(history), outputs.band_figure(history),
+                   [str(paths[k]) for k in DOWNLOADS], views.Run(run.number, history, done=True))
+        finally:
+            shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
+            disk.cap_outputs(gr.utils.get_upload_folder(), DOWNLOADS, env.MAX_OUTPUT_MB * 1e6)
 
 
 def replay(current, step):

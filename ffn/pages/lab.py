@@ -17,9 +17,10 @@ def lab_run(target, freqs, amps, alpha, specs, steps, optimizer, width, request:
     residual measured beside what the network's NTK predicts."""
     with common.refused(request):
         config = rules.make_lab_config(target, freqs, amps, alpha, specs, steps, optimizer, width)
-    for update in common.long_job(lab1d.run(config), request):
-        status = text.lab_status(update.snap, update.rate, (update.note or "Done.") if update.final else "")
-        yield (status, *outputs.lab_figures(update.snap).values())
+    with common.running(request) as flag:
+        for update in common.updates(lab1d.run(config), flag):
+            status = text.lab_status(update.snap, update.rate, (update.note or "Done.") if update.final else "")
+            yield (status, *outputs.lab_figures(update.snap).values())
 
 
 def build(demo: gr.Blocks) -> None:

@@ -64,25 +64,24 @@ def row_view(current, row):
     return views.row_figure(current, row)
 
 
-@common.translated
-def zoom_view(current, spec, factor):
-    return views.zoom(current, spec, factor)
+def zoom_view(current, spec, factor, request: gr.Request = None):
+    """A mapping's network rendered finer than it was trained (a job of this visitor: one at a time)."""
+    with common.refused(request), common.job(request, "current"):
+        return views.zoom(current, spec, factor)
 
 
-@common.translated
-def kernel_view(current, spec, trained):
-    return views.kernels(current, spec, trained)
+def kernel_view(current, spec, trained, request: gr.Request = None):
+    """The mapping's kernel and the network's empirical NTK around the centre pixel (a job of this visitor)."""
+    with common.refused(request), common.job(request, "current"):
+        return views.kernels(current, spec, trained)
 
 
 def theory_view(current, request: gr.Request = None):
-    """Streams (status, spectrum, pictures) of the theory view, as a long job of this visitor (Stop ends it)."""
-    with common.refused(request):
-        views.require(current)
-    with common.ADMISSION.running(common.session(request)) as flag:
-        for status, figure, picture in views.theory(current):
-            if flag.is_set():
-                yield "Stopped: press the button again to compute the theory.", gr.skip(), gr.skip()
-                return
+    """Streams (status, spectrum, pictures) of the theory view, as a long job of this visitor: refused up front
+    when estimated over the limit, ended by Stop or the limit between mappings."""
+    with common.refused(request), common.job(request, "current") as flag:
+        views.theory_check(current)
+        for status, figure, picture in views.theory(current, flag, rules.CAPS.seconds):
             yield status, figure if figure is not None else gr.skip(), picture if picture is not None else gr.skip()
 
 
@@ -95,14 +94,15 @@ def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width
         path = common.uploaded_path(image_path)
         image = rules.read_image(path, config.size)
     name = pathlib.Path(path).stem
-    for update in common.long_job(train.run(image, config), request):
-        summary = sweeps.summarise_sweep(update.snap)
-        if update.final:
-            yield (views.sweep_verdict(summary, update.snap.step, name, update.note), plots.sweep_figure(summary),
-                   summary["best_sigma"])
-        else:
-            yield f"σ sweep on {name}: " + text.status_line(update.snap, update.rate), plots.sweep_figure(summary), \
-                gr.skip()
+    with common.running(request) as flag:
+        for update in common.updates(train.run(image, config), flag):
+            summary = sweeps.summarise_sweep(update.snap)
+            if update.final:
+                yield (views.sweep_verdict(summary, update.snap.step, name, update.note), plots.sweep_figure(summary),
+                       summary["best_sigma"])
+            else:
+                yield (f"σ sweep on {name}: " + text.status_line(update.snap, update.rate), plots.sweep_figure(summary),
+                       gr.skip())
 
 
 def check_sweep(image_path, *values) -> None:

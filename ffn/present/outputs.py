@@ -36,9 +36,13 @@ def test_figure_at(history: runs.History, step: int):
     return plots.psnr_figure(history.steps, history.test_psnr, plots.TEST_TITLE, marker=step)
 
 
-def write_outputs(out_dir, history: runs.History, video_file: bool = True) -> dict[str, pathlib.Path]:
+def write_outputs(out_dir, history: runs.History, video_file: bool = True, charts: str = "inline") -> dict[str, pathlib.Path]:
     """Writes metrics.json, metrics.csv, one PNG per mapping, ground_truth.png, comparison.png, psnr.html,
-    bands.html and training.mp4 into out_dir (created if needed). Returns name -> path."""
+    bands.html and training.mp4 into out_dir (created if needed). Returns name -> path.
+
+    `charts`: "inline" puts plotly.js (4.6 MB) in each chart page, which then opens offline (the command line);
+    "cdn" has the page load it from plotly's public CDN (a server's downloads: a few kB a page, not 4.6 MB a run;
+    the same numbers are in metrics.json)."""
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -56,10 +60,10 @@ def write_outputs(out_dir, history: runs.History, video_file: bool = True) -> di
     save_png("ground_truth.png", history.ground_truth)
     save_png("comparison.png", grids.comparison(history))
     paths["psnr.html"] = plots.write_psnr_html(out / "psnr.html", history.steps, history.train_psnr,
-                                               history.test_psnr, title=f"PSNR · {history.name}")
+                                               history.test_psnr, title=f"PSNR · {history.name}", plotlyjs=charts)
     paths["bands.html"] = plots.write_band_html(out / "bands.html", band_figure(history),
                                                 title=f"Error per frequency band · {history.name}",
-                                                note=bands.WHAT_TO_NOTICE)
+                                                note=bands.WHAT_TO_NOTICE, plotlyjs=charts)
     if video_file:
         paths["training.mp4"] = video.write_mp4(out / "training.mp4", grids.video_frames(history))
     return paths

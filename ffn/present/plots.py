@@ -260,13 +260,15 @@ def write_psnr_html(
     title: str = "Fourier feature networks: PSNR by input mapping",
     colors: Mapping[str, str] | None = None,
     reference: Mapping[str, float] | None = None,
+    plotlyjs: str = "inline",
 ) -> pathlib.Path:
     """Write one standalone HTML page with the train and test charts side by side (stacked when narrow).
 
-    plotly.js is inlined (about 4.5 MB) so the page works offline; returns the path written.
+    plotly.js is inlined (about 4.6 MB) so the page works offline, or with plotlyjs="cdn" loaded from plotly's
+    CDN; returns the path written.
     """
     train_fig, test_fig = psnr_figures(steps, train, test, colors=colors, height=400, reference=reference)
-    return write_figures_html(path, {"train-psnr": train_fig, "test-psnr": test_fig}, title)
+    return write_figures_html(path, {"train-psnr": train_fig, "test-psnr": test_fig}, title, plotlyjs=plotlyjs)
 
 
 def kernel_slices_figure(bases: Mapping[str, np.ndarray | None], colors: Mapping[str, str] | None = None,
@@ -491,9 +493,10 @@ def band_error_figure(steps: Sequence[int], errors: Mapping[str, np.ndarray], ed
     return go.Figure(data=traces, layout=layout)
 
 
-def write_band_html(path: str | pathlib.Path, figure: go.Figure, title: str, note: str = "") -> pathlib.Path:
-    """One standalone HTML page (plotly.js inlined, works offline) with a heading, a note and `figure`."""
-    return write_figures_html(path, {"bands": figure}, title, note)
+def write_band_html(path: str | pathlib.Path, figure: go.Figure, title: str, note: str = "",
+                    plotlyjs: str = "inline") -> pathlib.Path:
+    """One standalone HTML page with a heading, a note and `figure` (`write_figures_html`)."""
+    return write_figures_html(path, {"bands": figure}, title, note, plotlyjs=plotlyjs)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -589,9 +592,14 @@ def lab1d_spectrum_figure(freqs, spectra: Mapping[str, np.ndarray], colors: Mapp
 
 
 def write_figures_html(path: str | pathlib.Path, figures: Mapping[str, go.Figure], title: str,
-                       notes: str = "") -> pathlib.Path:
-    """One standalone page (plotly.js inlined, works offline): a heading, `notes` (plain text, one paragraph per
-    blank-line-separated block) and the figures two by two (stacked when narrow); figures: element id -> figure."""
+                       notes: str = "", plotlyjs: str = "inline") -> pathlib.Path:
+    """One standalone page: a heading, `notes` (plain text, one paragraph per blank-line-separated block) and the
+    figures two by two (stacked when narrow); figures: element id -> figure. plotly.js is inlined ("inline": the
+    page works offline, 4.6 MB) or loaded from plotly's public CDN ("cdn": a few kB; needs the internet to open)."""
+    if plotlyjs not in ("inline", "cdn"):
+        raise ValueError(f"plotlyjs must be 'inline' or 'cdn' (got {plotlyjs!r}).")
+    script = (f"<script type=\"text/javascript\">{plotly.offline.get_plotlyjs()}</script>" if plotlyjs == "inline" else
+              f'<script src="https://cdn.plot.ly/plotly-{plotly.offline.get_plotlyjs_version()}.min.js" charset="utf-8"></script>')
     path = pathlib.Path(path)
     config = json.dumps({"responsive": True, "displaylogo": False})
     boxes = "\n".join(f'<div class="chart" id="{html.escape(name)}" style="height: {fig.layout.height or 400}px">'
@@ -620,7 +628,7 @@ def write_figures_html(path: str | pathlib.Path, figures: Mapping[str, go.Figure
 <div class="charts">
 {boxes}
 </div>
-<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>
+{script}
 <script type="text/javascript">
 const config = {config};
 for (const [id, fig] of [{plots_js}]) {{

@@ -18,6 +18,10 @@ BUSY = "You already have a job queued or running: wait for it to end, or press S
 ANONYMOUS = "anonymous"  # a direct call of a handler, not through the server: nobody to share with
 
 
+class Busy(checks.Invalid):
+    """A refused claim: the visitor already has a job queued or running (whose place stays theirs)."""
+
+
 class Admission:
     """One long job per visitor, and Stop flags that reach only the caller's own jobs.
 
@@ -32,16 +36,19 @@ class Admission:
         self._since: dict[str, float] = {}
         self._flags: dict[str, set[threading.Event]] = {}
         self._lock = threading.Lock()
+        self.closing = threading.Event()  # set when the server shuts down: every job ends, saying why
 
     def claim(self, session: str, param: str = "image_path") -> None:
         """Lets this visitor's job into the queue, or refuses it (`checks.Invalid`, marked on `param`) while they
         have one queued or running."""
+        if self.closing.is_set():
+            raise checks.Invalid("This server is shutting down: it starts no new job. Try again in a minute.", param)
         if session == ANONYMOUS:
             return
         with self._lock:
             since = self._since.get(session)
             if since is not None and (since == math.inf or self.queued(session) or time.monotonic() - since < self.grace):
-                raise checks.Invalid(BUSY, param)
+                raise Busy(BUSY, param)
             self._since[session] = time.monotonic()
 
     def busy(self, session: str) -> bool:
@@ -81,10 +88,17 @@ class Admission:
             flag.set()
         return len(flags)
 
-    def stop_all(self) -> int:
-        """Asks every job in progress to end (the server is shutting down); returns how many were asked."""
+    def shut_down(self) -> int:
+        """The server is shutting down: no new job starts, and every job in progress is asked to end; returns how
+        many were asked."""
+        self.closing.set()
         with self._lock:
             flags = [f for fs in self._flags.values() for f in fs]
         for flag in flags:
             flag.set()
         return len(flags)
+
+    def running_jobs(self) -> int:
+        """How many jobs are in progress."""
+        with self._lock:
+            return sum(len(fs) for fs in self._flags.values())

@@ -7,6 +7,8 @@
 | FFN_MAX_QUEUE | 16 | jobs that may wait in the queue; beyond it "queue is full" |
 | FFN_CONCURRENT_RUNS | 1 | long jobs at once (one already uses every core of a small machine) |
 | FFN_STATE_SESSIONS | 200 | visitors whose page state the server keeps (Gradio keeps 10000: ~1 MB each plus their run) |
+| FFN_CONCURRENT_DECODES | 2 | uploads decoded at once (each takes a full-resolution copy, up to ~0.4 GB) |
+| FFN_MAX_OUTPUT_MB | 200 | this server's run outputs kept for download, in all; the oldest go first beyond it |
 | FFN_CACHE_DIR | .cache/jax | JAX's persistent compilation cache |
 
 Spaces set SPACE_ID, CPU_CORES, MEMORY and ACCELERATOR; Gradio reads GRADIO_SERVER_NAME/PORT.
@@ -32,6 +34,8 @@ MAX_RUN_GB = _number("FFN_MAX_RUN_GB", 8.0)
 MAX_QUEUE = int(_number("FFN_MAX_QUEUE", 16))
 CONCURRENT_RUNS = int(_number("FFN_CONCURRENT_RUNS", 1))
 STATE_SESSIONS = int(_number("FFN_STATE_SESSIONS", 200))
+CONCURRENT_DECODES = max(1, int(_number("FFN_CONCURRENT_DECODES", 2)))
+MAX_OUTPUT_MB = _number("FFN_MAX_OUTPUT_MB", 200.0)
 CACHE_DIR = pathlib.Path(os.environ.get("FFN_CACHE_DIR") or ROOT / ".cache" / "jax")
 
 

@@ -18,6 +18,7 @@ import dataclasses
 import math
 import os
 import pathlib
+import threading
 
 from ffn.core import checks, cost, data, mappings
 from ffn.core.cost import Speed, duration
@@ -138,12 +139,12 @@ def capped(config: configs.Config, caps: Caps | None = None, speed: "Speed | Non
 def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
                 model="relu", w0=30.0, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
     """A checked, capped Config from the page's values as sent; `checks.Invalid` names the value at fault."""
-    size = data.check_size(size)
+    size = check_size(size)
     specs = resolve_specs(selected, sigma_log10, extra, size)
     if checks.flag(paper_lr, "paper_lr (the paper's lr for none/basic)"):
         specs = tuple(f"{s}@0.01" if s in ("none", "basic") else s for s in specs)
-    if isinstance(lr, str):  # the learning-rate box also takes typed values
-        lr = checks.text_number(lr.strip())
+    # The dropdowns (and so the API page) offer their numbers as text too: "64" means 64, as typed on the page.
+    lr, width, features = (checks.text_number(v.strip()) if isinstance(v, str) else v for v in (lr, width, features))
     config = _config("extra", mappings=specs, size=size, iters=iters, lr=lr, depth=depth, width=width,
                      features=features, seed=seed, model=model, w0=w0, every=configs.CPU.every)
     return capped(config, caps, speed)
@@ -247,12 +248,34 @@ def uploaded_path(image, upload_folder, examples) -> str:
 
 def preview(image, upload_folder, examples, size) -> tuple:
     """(picture, size): what a run at `size` px would train on, the centre square of the visitor's image."""
-    size = data.check_size(size)
+    size = check_size(size)
     return read_image(uploaded_path(image, upload_folder, examples), size), size
 
 
+def check_size(size) -> int:
+    """A run's resolution as `data.check_size` accepts it, within this server's cap."""
+    if isinstance(size, str):  # the API page declares the resolution's choices as text
+        size = checks.text_number(size.strip())
+    size = data.check_size(size)
+    if size > CAPS.size:
+        raise checks.Invalid(f"This server runs size up to {CAPS.size} (got {size}); the command line (python -m ffn) "
+                             "has no such limit.", "size")
+    return size
+
+
+# Decoding an upload takes a full-resolution copy of it (up to ~0.4 GB for a 50-megapixel image with transparency,
+# `ffn.data.load_image`): only this many at once, whoever asks (the upload check, the preview, a run).
+DECODES = threading.BoundedSemaphore(env.CONCURRENT_DECODES)
+DECODE_WAIT = 30.0  # seconds a decode waits for its turn before it is refused
+
+
 def read_image(path: str | pathlib.Path, size: int):
-    """The image at an `uploaded_path`, decoded by `ffn.data` (whose messages then name no server path)."""
+    """The image at an `uploaded_path`, decoded by `ffn.data` (whose messages then name no server path), at a
+    checked size, while at most `env.CONCURRENT_DECODES` decodes run on this server."""
+    size = check_size(size)
+    if not DECODES.acquire(timeout=DECODE_WAIT):
+        raise checks.Invalid("This server is decoding other visitors' images right now; try again in a moment.",
+                             "image_path")
     try:
         with open(path, "rb") as file:
             return data.load_image(file, size)
@@ -262,6 +285,8 @@ def read_image(path: str | pathlib.Path, size: int):
     except OSError:
         raise checks.Invalid("The uploaded image could not be read on the server; upload it again.",
                              "image_path") from None
+    finally:
+        DECODES.release()
 
 
 def limits_text(caps: Caps, speed: Speed, concurrent: int, queue: int) -> str:
@@ -342,4 +367,16 @@ def make_lab_config(target="sines", freqs="2 8 24", amps="", alpha=1.0, specs="n
         width=checks.whole(width, "width", 16, max(LAB_WIDTHS)),
         target=lab1d.Target(kind=target, freqs=tuple(_words(freqs, "freqs", "freqs")),
                             amps=tuple(_words(amps, "amps", "amps")), alpha=alpha))
+    seconds = lab1d.estimate_seconds(config)
+    if CAPS.seconds and seconds > TIME_SLACK * CAPS.seconds:
+        raise checks.Invalid(f"This lab run would take about {duration(seconds)} here and this server allows "
+                             f"{duration(CAPS.seconds)} per job: use fewer steps, fewer mappings or a narrower "
+                             "network (or run it with python -m ffn.lab1d).", "steps")
     return config
+
+
+def check_job_time(seconds: float, what: str, param: str) -> None:
+    """Refuses a job estimated at more than `TIME_SLACK` times this server's limit, before it queues."""
+    if CAPS.seconds and seconds > TIME_SLACK * CAPS.seconds:
+        raise checks.Invalid(f"{what} would take about {duration(seconds)} here and this server allows "
+                             f"{duration(CAPS.seconds)} per job.", param)

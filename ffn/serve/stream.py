@@ -31,9 +31,12 @@ class Update:
         return (total_steps - self.snap.step) / self.rate if self.rate else None
 
 
-def stopped(flag: threading.Event, snap, limit_seconds: float) -> str:
-    """Why a job ends before its last step ('' while it goes on): the visitor's Stop, or the time limit (which
-    counts training, not compiling: a busy server's visitors do not choose when programs compile). 0: no limit."""
+def stopped(flag: threading.Event, snap, limit_seconds: float, closing: threading.Event | None = None) -> str:
+    """Why a job ends before its last step ('' while it goes on): the server shutting down, the visitor's Stop, or
+    the time limit (which counts training, not compiling: a busy server's visitors do not choose when programs
+    compile). 0: no limit."""
+    if closing is not None and closing.is_set():
+        return f"Stopped at step {snap.step}: the server is shutting down. Your results so far are below."
     if flag.is_set():
         return f"Stopped at step {snap.step}."
     if limit_seconds and snap.step and snap.train_seconds >= limit_seconds and not snap.done:
@@ -42,7 +45,8 @@ def stopped(flag: threading.Event, snap, limit_seconds: float) -> str:
 
 
 def stream(snapshots: Iterator, flag: threading.Event, limit_seconds: float,
-           per_second: float = UPDATES_PER_SECOND, clock=time.perf_counter) -> Iterator[Update]:
+           per_second: float = UPDATES_PER_SECOND, clock=time.perf_counter,
+           closing: threading.Event | None = None) -> Iterator[Update]:
     """Updates of a job: throttled while it trains, then one final update. Closing this generator (a cancelled
     event) or reaching the end closes `snapshots`, which stops the training."""
     last, rate, snap, note = -math.inf, None, None, ""
@@ -50,7 +54,7 @@ def stream(snapshots: Iterator, flag: threading.Event, limit_seconds: float,
         for snap in snapshots:
             if snap.step > 0 and snap.train_seconds > 0:
                 rate = snap.step / snap.train_seconds
-            if note := stopped(flag, snap, limit_seconds):
+            if note := stopped(flag, snap, limit_seconds, closing):
                 break
             now = clock()
             if not snap.done and now - last >= 1.0 / per_second:

@@ -9,11 +9,13 @@ and names the run it shows, so a picture never stands beside another run's capti
 
 import dataclasses
 import math
+import time
 from collections.abc import Iterator
 
 from ffn.core import analysis, checks, cost, ntk
 from ffn.experiments import runs
 from ffn.present import grids, outputs, plots, text
+from ffn.serve import rules
 
 NO_RUN = "Train first: these views show the run you just trained."
 KERNEL_GRID = 48  # points per side of the empirical-NTK heatmap (a 48² grid: a second or two on 2 cores)
@@ -138,12 +140,26 @@ def theory_cost(run: Run | None) -> str:
             f"**{cost.duration(seconds)}** here for {len(config.mappings)} mappings.")
 
 
-def theory(run: Run) -> Iterator[tuple[str, object, object]]:
+def theory_check(run: Run | None) -> Run:
+    """The finished run whose theory a visitor asks for, refused up front when its estimate is over the limit."""
+    run = require(run)
+    try:
+        size = ntk.regression_size(run.config.size)
+    except checks.Invalid:
+        return run  # the spectra alone: seconds
+    seconds = len(run.config.mappings) * ntk.prediction_seconds(size, run.snap.step)
+    rules.check_job_time(seconds, f"The theory's pictures for {run.label}", "current")
+    return run
+
+
+def theory(run: Run, flag=None, limit_seconds: float = 0.0) -> Iterator[tuple[str, object, object]]:
     """What the neural tangent kernel says about the run's mappings: each kernel's spectrum on the band chart's
     frequency axis, then (up to ntk.MAX_REGRESSION_SIZE px) the pictures the infinite-width network reaches after
     as many gradient-descent steps as the run took and in the limit, one mapping at a time, under the trained
-    networks. Yields (status, spectrum figure or None to keep, pictures or None to keep)."""
+    networks. Yields (status, spectrum figure or None to keep, pictures or None to keep). Between mappings it
+    ends early, saying so, when `flag` (the visitor's Stop) is set or `limit_seconds` (0: none) have passed."""
     run = require(run)
+    start = time.perf_counter()
     config, truth, snapshot = run.config, run.history.ground_truth, run.snap
     yield f"{run.label}: computing each mapping's kernel spectrum…", None, None
     edges, spectra = ntk.band_spectra(config)
@@ -155,6 +171,14 @@ def theory(run: Run) -> Iterator[tuple[str, object, object]]:
         return
     image, results, steps = analysis.as_float(truth), {}, snapshot.step
     for i, spec in enumerate(config.mappings):
+        if flag is not None and flag.is_set():
+            yield f"Stopped after {i} of {len(config.mappings)} mappings: press the button again to compute them.", \
+                figure, None
+            return
+        if limit_seconds and time.perf_counter() - start > limit_seconds:
+            yield (f"Stopped after {i} of {len(config.mappings)} mappings: this server's time limit of "
+                   f"{cost.duration(limit_seconds)} per job."), figure, None
+            return
         yield f"{run.label}: the theory's pictures, {spec} ({i + 1} of {len(config.mappings)})…", figure, None
         results[spec] = ntk.predictions(image, spec, config, steps=[steps])
     rows = [("trained", {s: (snapshot.images[s], snapshot.test_psnr[s]) for s in config.mappings}),
