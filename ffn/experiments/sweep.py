@@ -13,6 +13,7 @@ from ffn.core import checks, mappings
 from ffn.core.config import MAX_MAPPINGS, Config
 
 MIN_POINTS = 2
+PLATEAU_DB = 0.2  # test PSNR within this of the best counts as the same: one seed cannot tell them apart
 
 
 def check_sweep(sigma_min, sigma_max, n) -> tuple[float, float, int]:
@@ -57,8 +58,10 @@ def summarise_sweep(snapshot) -> dict:
 
     Returns {"step": steps done, "iters": the run's steps, "sigmas": [σ, ...], "final_train_psnr": [dB, ...],
     "final_test_psnr": [dB, ...],
-    "best_sigma": σ with the highest final test PSNR}; a diverged network's PSNR is None and never best,
-    and best_sigma is None if every network diverged. Other mappings in the run are ignored.
+    "best_sigma": σ with the highest final test PSNR, "plateau": [lowest σ, highest σ] whose test PSNR is within
+    PLATEAU_DB of the best}; a diverged network's PSNR is None and never best, and best_sigma and plateau are None
+    if every network diverged. Other mappings in the run are ignored. A flat top (σ from 1.8 to 4 within 0.2 dB
+    at 128 px) is the usual outcome: the plateau, not one best σ, is what a sweep finds.
     """
     rows = sorted((mappings.parse(spec).scale, spec) for spec in snapshot.test_psnr
                   if mappings.parse(spec).kind == "gauss")
@@ -67,6 +70,7 @@ def summarise_sweep(snapshot) -> dict:
     test = [_finite(snapshot.test_psnr[spec]) for _, spec in rows]
     finite = [i for i, v in enumerate(test) if v is not None]
     best = max(finite, key=lambda i: test[i]) if finite else None
+    near = [rows[i][0] for i in finite if test[i] >= test[best] - PLATEAU_DB] if best is not None else []
     return {
         "step": snapshot.step,
         "iters": snapshot.iters,
@@ -74,4 +78,5 @@ def summarise_sweep(snapshot) -> dict:
         "final_train_psnr": [_finite(snapshot.train_psnr[spec]) for _, spec in rows],
         "final_test_psnr": test,
         "best_sigma": rows[best][0] if best is not None else None,
+        "plateau": [min(near), max(near)] if near else None,
     }

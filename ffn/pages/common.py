@@ -25,9 +25,15 @@ CSS = """
 #status { min-height: 3.2em; }
 #examples button.gallery-item, #examples .gallery-item { width: 64px !important; height: 64px !important; }
 #examples .gallery-item img { width: 64px !important; height: 64px !important; object-fit: cover; }
+#recon .caption-label, #replay-gallery .caption-label { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; max-width: 100% !important; }
 #title h2 { font-size: 1.3em; margin: 0; }
 #title p { margin: 0; }
-.presentation #recon .caption-label, .presentation .prose, .presentation .prose * { font-size: 20px !important; }
+/* Presentation mode (a class at the back of a room): controls folded away, results full width, text 18 px or more. */
+.presentation #controls, .presentation #lesson, .presentation #title p { display: none !important; }
+.presentation .prose, .presentation .prose *, .presentation .caption-label, .presentation label span,
+.presentation button { font-size: 20px !important; }
+.presentation .js-plotly-plot text { font-size: 18px !important; }
 """
 
 
@@ -87,18 +93,19 @@ def check_image(image_path):
 
 
 def image_input(**kwargs) -> gr.Image:
-    """An image box (upload, drag and drop, paste) that hands handlers the uploaded file unopened, with a note under
-    it that says at once when a file is no usable image (`check_image`).
+    """An image box (upload, drag and drop, paste) with a note under it that says at once when a file is no usable
+    image (`check_image`).
 
-    gr.Image decodes uploads with PIL before any handler runs, so a broken file would fail inside Gradio with a
-    generic error; here `ffn.data` decodes it and says what is wrong. (Overridden on the instance: a subclass of a
-    Gradio component makes Gradio write a .pyi file beside this one.)
+    gr.Image decodes uploads with PIL in its preprocessing, so a broken file would fail inside Gradio with a
+    traceback and a bare "Error". Every event that takes this box has `preprocess=False` and gets the upload's
+    FileData as sent, which `uploaded_path` resolves and `ffn.data` alone decodes. (Overriding `preprocess` on the
+    instance is not enough: Gradio rebuilds a component it has updated for a session, without the override.)
     """
     box = gr.Image(type="filepath", **kwargs)
-    box.preprocess = lambda payload: None if payload is None else payload.path
     note = gr.Markdown(elem_id=f"{kwargs.get('elem_id', 'image')}-note")
     # On change, not upload: an example picked after a refused file clears the note too.
-    box.change(check_image, box, [box, note], queue=False, show_progress="hidden", api_visibility="private")
+    box.change(check_image, box, [box, note], queue=False, show_progress="hidden", api_visibility="private",
+               preprocess=False)
     return box
 
 
@@ -120,15 +127,16 @@ def validator(handler: Callable, check: Callable, param: str = "image_path", cla
 
     `check(*values)` takes the handler's values but its request; the handler checks everything again, for callers
     that skip this (direct calls, tests). It takes the handler's signature, so Gradio hands it what it hands the
-    handler. With `claim=False` it only checks (for a quick event that leads to the job).
+    handler. With `claim=False` it checks that the visitor has no job, without claiming (for a quick event that
+    leads to the job).
     """
     names = [n for n in inspect.signature(handler).parameters if n != "request"]
 
     def validate(*values):
         request = next((v for v in values if isinstance(v, gr.Request)), None)
         values = [v for v in values if not isinstance(v, gr.Request)]
-        return verdicts(names[: len(values)],
-                        lambda: (check(*values), claim and ADMISSION.claim(session(request), param)))
+        admit = ADMISSION.claim if claim else ADMISSION.check
+        return verdicts(names[: len(values)], lambda: (check(*values), admit(session(request), param)))
 
     validate.__signature__ = inspect.signature(handler)
     validate.__annotations__ = handler.__annotations__

@@ -16,7 +16,7 @@ import gradio as gr
 from ffn.core import bands
 from ffn.core import config as configs
 from ffn.experiments import runs
-from ffn.pages import common, run_views, texts
+from ffn.pages import common, lesson, run_views, texts
 from ffn.present import outputs, text
 from ffn.serve import disk, env, rules, views
 
@@ -86,7 +86,8 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
         out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=disk.process_dir()))
         try:
             paths = outputs.write_outputs(out, history, charts="cdn")
-            yield (status, history.gallery(history.last), *outputs.run_figures(history), outputs.band_figure(history),
+            said = status + "\n\n" + text.run_summary(config, history.last)  # what this run did, from its numbers
+            yield (said, history.gallery(history.last), *outputs.run_figures(history), outputs.band_figure(history),
                    [str(paths[k]) for k in DOWNLOADS], views.Run(run.number, history, done=True))
         finally:
             shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
@@ -116,9 +117,12 @@ def preset(config: configs.Config):
 
 def build(demo: gr.Blocks) -> None:
     """Lays out the Images page and wires its events (inside `demo`, the app's Blocks)."""
-    gr.Markdown(texts.TITLE, elem_id="title")
     with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=360):
+        gr.Markdown(texts.TITLE, elem_id="title")
+        presenting = gr.Checkbox(False, label="Presentation mode", scale=0, min_width=190, elem_id="presentation",
+                                 container=False, info="large text, results full width")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=360, elem_id="controls"):
             image = common.image_input(label="Image (upload, drop or paste)", sources=["upload", "clipboard"],
                                        height=140, elem_id="image-input", format="png")
             gr.Examples(examples=[[str(p)] for p in common.EXAMPLES], inputs=[image], label="Examples: click one",
@@ -136,8 +140,8 @@ def build(demo: gr.Blocks) -> None:
                 sigma = gr.Slider(*rules.SIGMA_LOG10, value=QUICK["sigma_log10"], step=0.05,
                                   label="Custom σ (log₁₀ scale)", elem_id="sigma",
                                   info=f"σ = {rules.custom_sigma(QUICK['sigma_log10']):g}")
-                iters = gr.Slider(25, rules.CAPS.iters, value=QUICK["iters"], step=25, label="Iterations",
-                                  elem_id="iters")
+                iters = gr.Number(value=QUICK["iters"], precision=0, label="Iterations", elem_id="iters",
+                                  info=f"1 to {rules.CAPS.iters} on this server")
                 size = gr.Dropdown(list(rules.SIZES), value=QUICK["size"], label="Resolution (px)", elem_id="size")
                 preview = gr.Image(label="What will be trained", height=120, interactive=False, format="png",
                                    elem_id="trained-preview", buttons=[])
@@ -164,9 +168,10 @@ def build(demo: gr.Blocks) -> None:
             with gr.Accordion("What am I looking at?", open=False):
                 gr.Markdown(texts.INTRO + texts.EXPLAIN)
         with gr.Column(scale=5):
+            lesson_slot = gr.Column()  # the lesson, filled below once the controls it sets up exist
             status = gr.Markdown("Pick an image and press **Train**.", elem_id="status")
             recon = gr.Gallery(label="Reconstructions (captioned with their test PSNR) and the ground truth",
-                               columns=6, height=250, object_fit="contain", format="png", elem_id="recon",
+                               columns=6, height="auto", object_fit="contain", format="png", elem_id="recon",
                                allow_preview=True)
             with gr.Row():
                 train_plot = gr.Plot(show_label=False, elem_id="train-plot")
@@ -188,6 +193,10 @@ def build(demo: gr.Blocks) -> None:
                                     selected, sigma)
 
     settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed, model, w0]
+    with lesson_slot:
+        lesson.build(image, [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0],
+                     tabs.tabs)
+    presenting.change(None, presenting, None, js="(on) => { document.body.classList.toggle('presentation', on); }")
     # preprocess=False on the plan and the runs: the handlers get the values as sent and check them all themselves
     # (make_config), with a sentence for each mistake; Gradio's own checks fail on some with a bare "error".
     for control in settings:

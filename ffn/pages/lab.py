@@ -23,6 +23,21 @@ def lab_run(target, freqs, amps, alpha, specs, steps, optimizer, width, request:
             yield (status, *outputs.lab_figures(update.snap).values())
 
 
+def from_address(request: gr.Request):
+    """The lab's settings from the page's address (the lesson's link: /lab?freqs=2+8+24&specs=…&steps=…&width=…),
+    checked as a run would check them; an address without them, or with a value the lab refuses, changes nothing."""
+    asked = dict(getattr(request, "query_params", {}) or {})
+    names = ("freqs", "specs", "steps", "width")
+    if not any(name in asked for name in names):
+        return [gr.skip()] * 4
+    try:
+        config = rules.make_lab_config(freqs=asked.get("freqs", "2 8 24"), specs=asked.get("specs", "none gauss:10 power:1"),
+                                       steps=int(asked.get("steps", 1000)), width=int(asked.get("width", 256)))
+    except ValueError:
+        return [gr.skip()] * 4
+    return [" ".join(map(str, config.target.freqs)), " ".join(config.mappings), config.steps, config.width]
+
+
 def build(demo: gr.Blocks) -> None:
     """Lays out the 1D lab page and wires its events."""
     gr.Markdown("## The 1D lab: what is learned when, and what the theory predicts")
@@ -55,6 +70,7 @@ def build(demo: gr.Blocks) -> None:
             residuals = gr.Plot(show_label=False, elem_id="lab-residuals")
             spectrum = gr.Plot(show_label=False, elem_id="lab-spectrum")
     inputs = [target, freqs, amps, alpha, specs, steps, optimizer, width]
+    demo.load(from_address, None, [freqs, specs, steps, width], queue=False, api_visibility="private")
     start.click(lab_run, inputs, [status, fit, loss, residuals, spectrum], api_name="lab1d", concurrency_id="jobs",
                 show_progress="minimal", show_progress_on=[status], preprocess=False,
                 validator=common.validator(lab_run, check_lab, param="specs"))

@@ -25,6 +25,7 @@ class Tabs:
 
     note: gr.Markdown
     row: gr.Slider
+    tabs: gr.Tabs
     cleared_outputs: list  # what `cleared` empties when a new run starts
     shown_outputs: list  # what `show` fills when a run ends
 
@@ -59,9 +60,14 @@ def set_table_text() -> str:
     return text.table_markdown(doc)
 
 
-@common.translated
 def row_view(current, row):
-    return views.row_figure(current, row)
+    """The row slice, or (a queue=False event's error would not show) a note saying why it did not change."""
+    if current is None or not current.done:
+        return gr.skip(), ""
+    try:
+        return views.row_figure(current, row), ""
+    except ValueError as e:
+        return gr.skip(), f"⚠️ {e} The chart still shows the last row that was drawn."
 
 
 def zoom_view(current, spec, factor, request: gr.Request = None):
@@ -135,27 +141,28 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
     gr.Markdown("### Look closer at the run")
     note = gr.Markdown(views.NO_RUN, elem_id="views-note")
     notes = texts.VIEW_NOTES
-    with gr.Tabs(elem_id="views"):
-        with gr.Tab("Spectra", elem_id="tab-spectra"):
+    with gr.Tabs(elem_id="views") as tabs:
+        with gr.Tab("Spectra", elem_id="tab-spectra", id="tab-spectra") as spectra_tab:
             gr.Markdown(notes["spectra"])
             spectra_img = gr.Image(show_label=False, format="png", interactive=False, elem_id="spectra")
             radial_plot = gr.Plot(show_label=False, elem_id="radial-plot")
-        with gr.Tab("Row slice", elem_id="tab-row"):
+        with gr.Tab("Row slice", elem_id="tab-row", id="tab-row") as row_tab:
             gr.Markdown(notes["row"])
             size0 = configs.CPU.size
             row = gr.Slider(0, size0 - 1, value=size0 // 2, step=1, label="Row", elem_id="row")
+            row_note = gr.Markdown(elem_id="row-note")
             row_plot = gr.Plot(show_label=False, elem_id="row-plot")
-        with gr.Tab("Error maps", elem_id="tab-errors"):
+        with gr.Tab("Error maps", elem_id="tab-errors", id="tab-errors"):
             gr.Markdown(notes["errors"])
             error_img = gr.Image(show_label=False, format="png", interactive=False, elem_id="errors")
-        with gr.Tab("Zoom", elem_id="tab-zoom"):
+        with gr.Tab("Zoom", elem_id="tab-zoom", id="tab-zoom"):
             gr.Markdown(notes["zoom"])
             with gr.Row():
                 zoom_spec = gr.Dropdown([], label="Mapping", elem_id="zoom-spec")
                 zoom_factor = gr.Radio([2, 4], value=2, label="Zoom", elem_id="zoom-factor")
                 zoom_button = gr.Button("Render", elem_id="zoom-render")
             zoom_img = gr.Image(show_label=False, format="png", interactive=False, elem_id="zoom")
-        with gr.Tab("Kernels", elem_id="tab-kernels"):
+        with gr.Tab("Kernels", elem_id="tab-kernels", id="tab-kernels") as kernels_tab:
             gr.Markdown(notes["kernels"])
             kernel_plot = gr.Plot(show_label=False, elem_id="kernel-plot")
             with gr.Row():
@@ -165,7 +172,7 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
             with gr.Row():
                 kernel_map = gr.Plot(show_label=False, elem_id="kernel-map")
                 ntk_map = gr.Plot(show_label=False, elem_id="ntk-map")
-        with gr.Tab("Why: the NTK", elem_id="tab-theory"):
+        with gr.Tab("Why: the NTK", elem_id="tab-theory", id="tab-theory"):
             gr.Markdown(texts.THEORY_NOTE)
             theory_cost = gr.Markdown(elem_id="theory-cost")
             with gr.Row():
@@ -174,7 +181,7 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
             theory_status = gr.Markdown(elem_id="theory-status")
             theory_plot = gr.Plot(show_label=False, elem_id="theory-spectrum")
             theory_img = gr.Image(show_label=False, format="png", interactive=False, elem_id="theory-img")
-        with gr.Tab("σ sweep", elem_id="tab-sweep"):
+        with gr.Tab("σ sweep", elem_id="tab-sweep", id="tab-sweep"):
             gr.Markdown(notes["sweep"])
             with gr.Row():
                 sweep_min = gr.Number(value=0.5, label="σ from", minimum=0)
@@ -187,7 +194,7 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
             sweep_plan = gr.Markdown(elem_id="sweep-plan")
             sweep_status = gr.Markdown(elem_id="sweep-status")
             sweep_plot = gr.Plot(show_label=False, elem_id="sweep-plot")
-        with gr.Tab("Paper's numbers", elem_id="tab-paper"):
+        with gr.Tab("Paper's numbers", elem_id="tab-paper", id="tab-paper"):
             gr.Markdown(notes["paper"])
             table = gr.Markdown(views.NO_RUN, elem_id="paper-table")
             gr.Markdown("#### Over a set of images: `python -m ffn.table1`")
@@ -195,8 +202,14 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
     best_sigma = gr.State(None)
 
     demo.load(set_table_text, None, set_table, queue=False, api_visibility="private")
-    row.change(row_view, [current, row], row_plot, queue=False, show_progress="hidden", api_visibility="private",
-               preprocess=False)  # .change, not .release: typing a row or stepping with the arrow keys redraws too
+    row.change(row_view, [current, row], [row_plot, row_note], queue=False, show_progress="hidden",
+               api_visibility="private", preprocess=False)
+    # A chart drawn while its tab was hidden has no width to fill: drawn again when its tab is shown.
+    spectra_tab.select(views.radial, current, radial_plot, queue=False, show_progress="hidden", api_visibility="private")
+    row_tab.select(row_view, [current, row], [row_plot, row_note], queue=False, show_progress="hidden",
+                   api_visibility="private", preprocess=False)
+    kernels_tab.select(views.kernel_slices, current, kernel_plot, queue=False, show_progress="hidden",
+                       api_visibility="private")  # .change, not .release: typing a row or stepping with the arrow keys redraws too
     zoom_button.click(zoom_view, [current, zoom_spec, zoom_factor], zoom_img, concurrency_id="jobs",
                       api_visibility="private")
     kernel_button.click(kernel_view, [current, kernel_spec, trained], [kernel_map, ntk_map], concurrency_id="jobs",
@@ -213,7 +226,7 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
     for trigger in [demo.load] + [c.change for c in sweep_settings]:
         trigger(describe_sweep, sweep_settings, sweep_plan, queue=False, show_progress="hidden",
                 api_visibility="private", preprocess=False)
-    return Tabs(note, row,
+    return Tabs(note, row, tabs,
                 [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, zoom_img, kernel_map, ntk_map,
                  theory_status, theory_plot, theory_img, sweep_status, sweep_plot, best_sigma],
                 [note, spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, row, zoom_spec, kernel_spec,

@@ -6,7 +6,7 @@ Text only (Markdown); the page modules lay it out. Kept apart so a teacher can r
 PAPER_URL = "https://arxiv.org/abs/2006.10739"
 
 TITLE = (f"## Fourier Features Explorer · [Tancik et al., NeurIPS 2020]({PAPER_URL})\n"
-         "A network that maps a pixel's (x, y) to its colour, with and without Fourier features: pick an image and "
+         "A network maps each pixel's (x, y) to its colour, with and without Fourier features: pick an image and "
          "mappings, press **Train**.")
 
 INTRO = f"""

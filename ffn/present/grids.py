@@ -42,12 +42,13 @@ def video_frames(history: runs.History):
 
 
 def prediction_grid(rows, ground_truth, title: str | None = None) -> np.ndarray:
-    """Rows of pictures, each row ending with the ground truth, each picture captioned 'SPEC · TAG · 24.31 dB'
-    (test PSNR): rows [(tag, {spec: (picture, test PSNR)})], e.g. the trained networks, the theory after as
-    many steps, the theory's limit. Every row has the same specs in the same order. (H, W, 3) uint8."""
+    """Rows of pictures, each row ending with the ground truth captioned with the row's tag ('truth · TAG'), each
+    picture captioned 'SPEC · 24.31 dB' (test PSNR), short enough to stay readable in a narrow tile: rows
+    [(tag, {spec: (picture, test PSNR)})], e.g. the trained networks, the theory after as many steps, the theory's
+    limit. Every row has the same specs in the same order. (H, W, 3) uint8."""
     rows = list(rows)
     truth = data.to_uint8(ground_truth)
     tiles = [tile for tag, pictures in rows
-             for tile in [*((f"{spec} · {tag} · {test:.2f} dB", picture) for spec, (picture, test) in pictures.items()),
-                          ("ground truth", truth)]]
+             for tile in [*((f"{spec} · {test:.2f} dB", picture) for spec, (picture, test) in pictures.items()),
+                          (f"truth · {tag}", truth)]]
     return images.tile_grid(tiles, title=title, columns=len(tiles) // len(rows))

@@ -370,7 +370,8 @@ def row_slice_figure(images: Mapping[str, np.ndarray], ground_truth, row: int, c
         traces.append(dict(type="scatter", mode="markers", name="training pixels", x=np.arange(0, len(truth), 2),
                            y=truth[::2], marker=dict(color=_TRUTH, size=5),
                            hovertemplate="training pixel · column %{x} · %{y:.3f}<extra></extra>"))
-    layout = _layout(f"Row {row} ({what})", _axis("column (pixel)"), _axis(f"{what} value", range=[-0.02, 1.02]), height)
+    title = f"Row {row} ({what})" + ("" if row % 2 == 0 else ": a held-out row, no training pixels on it")
+    layout = _layout(title, _axis("column (pixel)"), _axis(f"{what} value", range=[-0.02, 1.02]), height)
     return go.Figure(data=traces, layout=layout)
 
 
@@ -398,11 +399,19 @@ def sweep_figure(summary: Mapping, height: int = 320) -> go.Figure:
                            marker=dict(symbol="star", size=14, color=colors["test"], line=dict(color=_TEXT, width=1)),
                            text=[f"best σ = {best:g}"], textposition="top center", textfont=dict(size=11),
                            hovertemplate=f"best σ {best:g} · %{{y:.2f}} dB<extra></extra>"))
+    shapes, notes = [], []
+    plateau = summary.get("plateau")
+    if plateau and plateau[1] > plateau[0]:  # σ as good as the best, to a tenth of a dB or two: shaded
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=math.log10(plateau[0]), x1=math.log10(plateau[1]),
+                           y0=0, y1=1, fillcolor=colors["test"], opacity=0.12, line=dict(width=0), layer="below"))
+        notes.append(dict(xref="x", yref="paper", x=math.log10(plateau[0]), y=1, xanchor="left", yanchor="top",
+                          text="as good as the best", showarrow=False, font=dict(size=11, color=_MUTED)))
     step, iters = summary.get("step"), summary.get("iters")
     title = "PSNR against σ" + (f" at step {step} of {iters}" if step is not None and step != iters else
                                 f" after {step} steps" if step is not None else "")
     xaxis = _log_axis("σ (cycles per image side)", sigmas)
-    return go.Figure(data=traces, layout=_layout(title, xaxis, _axis("PSNR (dB)"), height))
+    return go.Figure(data=traces, layout=_layout(title, xaxis, _axis("PSNR (dB)"), height, shapes=shapes,
+                                                 annotations=notes))
 
 
 # ------------------------------------------------------------------------------------- frequency bands

@@ -51,6 +51,15 @@ class Admission:
                 raise Busy(BUSY, param)
             self._since[session] = time.monotonic()
 
+    def check(self, session: str, param: str = "image_path") -> None:
+        """Refuses (`Busy`) while this visitor has a job queued or running, without claiming a place."""
+        if session == ANONYMOUS:
+            return
+        with self._lock:
+            since = self._since.get(session)
+            if since is not None and (since == math.inf or self.queued(session) or time.monotonic() - since < self.grace):
+                raise Busy(BUSY, param)
+
     def busy(self, session: str) -> bool:
         """True while this visitor has a job running."""
         with self._lock:

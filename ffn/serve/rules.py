@@ -111,17 +111,26 @@ def _config(param_of_mappings: str, **fields) -> configs.Config:
         raise checks.Invalid(str(e), param_of_mappings) from None
 
 
+CAPPED = ("size", "iters", "depth", "width", "features")  # the fields whose range this server narrows
+
+
+def within_caps(values: dict, caps: Caps) -> None:
+    """Refuses a number past this server's cap on its field in the server's words, before `Config` would refuse it
+    in its own wider ones (1e9 steps: "this server runs iters up to 5000", not "at most 100000")."""
+    for name, value in values.items():
+        top = getattr(caps, name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > top:
+            raise checks.Invalid(f"This server runs {name} up to {top} (got {checks.shown(value)}); the command "
+                                 "line (python -m ffn) has no such limit.", name)
+
+
 def capped(config: configs.Config, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
     """Refuses a valid config that this server will not run: past a widget's range, its memory or its time.
 
     `caps` defaults to `CAPS`; the time cap needs `speed` (without it, time is not checked).
     """
     caps = caps or CAPS
-    for name in ("size", "iters", "depth", "width", "features"):
-        top = getattr(caps, name)
-        if getattr(config, name) > top:
-            raise checks.Invalid(f"This server runs {name} up to {top} (got {getattr(config, name)}); the command "
-                                 "line (python -m ffn) has no such limit.", name)
+    within_caps({name: getattr(config, name) for name in CAPPED}, caps)
     needed = cost.memory_bytes(config) / 1e9
     if needed > caps.memory_gb:
         raise checks.Invalid(f"This run would need about {needed:.0f} GB of memory and this server allows "
@@ -145,6 +154,7 @@ def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, 
         specs = tuple(f"{s}@0.01" if s in ("none", "basic") else s for s in specs)
     # The dropdowns (and so the API page) offer their numbers as text too: "64" means 64, as typed on the page.
     lr, width, features = (checks.text_number(v.strip()) if isinstance(v, str) else v for v in (lr, width, features))
+    within_caps(dict(iters=iters, depth=depth, width=width, features=features), caps or CAPS)
     config = _config("extra", mappings=specs, size=size, iters=iters, lr=lr, depth=depth, width=width,
                      features=features, seed=seed, model=model, w0=w0, every=configs.CPU.every)
     return capped(config, caps, speed)
@@ -196,20 +206,22 @@ def page_values(config: configs.Config) -> dict:
 
 
 def what_to_notice(mapping: mappings.Mapping, size: int) -> str:
-    """One sentence on what to look for in a mapping's result at size×size px (the page's plan, the class demo)."""
+    """One sentence on what the paper leads one to expect of a mapping at size×size px (the page's plan); what a
+    run really did is said after it (`present.text.run_summary`)."""
     good = mappings.suggested_sigma(size)
     if mapping.kind == "none":
-        return "blurry: fine detail never comes, however long it trains (spectral bias)."
+        return "expected blurry: fine detail comes very slowly, if at all (spectral bias)."
     if mapping.kind == "basic":
-        return "a little sharper than no mapping, still smooth: one frequency per axis is not enough."
+        return "expected a little sharper than no mapping, still smooth: one frequency per axis."
     if mapping.kind == "posenc":
-        return "sharp, often with faint ripples along the axes (its frequencies are axis-aligned)."
+        return "expected sharp, often with faint ripples along the axes (its frequencies are axis-aligned)."
     if mapping.scale > 3 * good:
-        return (f"the too-large σ, here on purpose: train PSNR climbs while test PSNR falls, and the picture turns "
-                f"to noise between the training pixels (σ around {good:.2g} suits {size} px).")
+        return (f"the too-large σ, here on purpose: expect train PSNR to climb past test PSNR, with noise between "
+                f"the training pixels (σ around {good:.2g} suits {size} px).")
     if mapping.scale < good / 4:
-        return "too small a σ: as blurry as no mapping, the frequencies it offers are all low."
-    return "the paper's answer: sharp detail that also holds between the training pixels (best test PSNR)."
+        return "too small a σ: expected nearly as blurry as no mapping, its frequencies are all low."
+    return ("the paper's answer: expected sharp detail that also holds between the training pixels. On some images "
+            "positional encoding does as well.")
 
 
 def plan(config: configs.Config, speed: Speed) -> str:
@@ -222,7 +234,8 @@ def plan(config: configs.Config, speed: Speed) -> str:
         lines.append("That is long for this machine: try fewer steps, a smaller image or fewer mappings.")
     lines += [f"⚠️ {w}" for m in config.parsed if (w := mappings.overfit_warning(m, config.size)) and m.kind != "gauss"]
     notes = [f"- **{m.spec}**: {what_to_notice(m, config.size)}" for m in config.parsed] if config.model == "relu" else []
-    return "  \n".join(lines) + ("\n\nWhat to notice:\n" + "\n".join(notes) if notes else "")
+    return "  \n".join(lines) + ("\n\nWhat the paper leads us to expect (the run says what it did):\n"
+                                + "\n".join(notes) if notes else "")
 
 
 # --- Files a visitor sent ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from ffn.core import analysis, checks, cost, ntk
 from ffn.experiments import runs
+from ffn.experiments import sweep as sweeps
 from ffn.present import grids, outputs, plots, text
 from ffn.serve import rules
 
@@ -76,6 +77,16 @@ def overview(run: Run, row) -> dict:
         kernels=plots.kernel_slices_figure(snap.bases),
         paper=text.paper_table(run.config, snap),
         specs=specs, best=best)
+
+
+def radial(run: Run | None):
+    """The radial power spectra of the run's reconstructions and its ground truth (None before a run)."""
+    return None if run is None or not run.done else plots.radial_power_figure(run.snap.images, run.history.ground_truth)
+
+
+def kernel_slices(run: Run | None):
+    """Each mapping's kernel along x (None before a run)."""
+    return None if run is None or not run.done else plots.kernel_slices_figure(run.snap.bases)
 
 
 def row_figure(run: Run, row):
@@ -192,19 +203,17 @@ def theory(run: Run, flag=None, limit_seconds: float = 0.0) -> Iterator[tuple[st
              if config.model == "siren" else "")
     yield (f"Done, for {run.label}. After {steps} steps of gradient descent the theory's best test PSNR is "
            f"**{best}**'s, {at_steps[best]:.2f} dB{none}; your trained networks' best: {yours}.{siren}", figure,
-           grids.prediction_grid(rows, truth, f"Trained (Adam) · NTK after {steps} gradient-descent steps · NTK limit"))
+           grids.prediction_grid(rows, truth, f"Rows: trained (Adam) · NTK after {steps} gradient-descent steps · "
+                                              "NTK limit (kernel regression)"))
 
 
 def sweep_verdict(summary: dict, step: int, name: str, note: str = "") -> str:
-    """The σ sweep's closing sentence: its best σ and the plateau of σ within 0.2 dB of it."""
-    best = summary["best_sigma"]
-    if best is None:
-        return f"σ sweep on {name} at step {step}: every σ diverged: lower the learning rate." + (f"  \n{note}" if note else "")
-    tests = [v for v in summary["final_test_psnr"] if v is not None]
-    top = max(tests)
-    near = [s for s, v in zip(summary["sigmas"], summary["final_test_psnr"]) if v is not None and v >= top - 0.2]
-    plateau = (f"; every σ from {min(near):g} to {max(near):g} is within 0.2 dB of it, a plateau rather than one "
-               "best value" if len(near) > 1 else "")
-    return (f"σ sweep on {name} done at step {step}: best σ = **{best:g}** (test PSNR {top:.2f} dB){plateau}."
-            + (f"  \n{note}" if note else ""))
-
+    """The σ sweep's closing sentence: its best σ and the plateau of σ as good as it (`sweep.PLATEAU_DB`)."""
+    after = f"  \n{note}" if note else ""
+    if summary["best_sigma"] is None:
+        return f"σ sweep on {name} at step {step}: every σ diverged: lower the learning rate.{after}"
+    top = max(v for v in summary["final_test_psnr"] if v is not None)
+    low, high = summary["plateau"]
+    plateau = (f"; every σ from {low:g} to {high:g} is within {sweeps.PLATEAU_DB:g} dB of it (shaded): a plateau, "
+               "not one best value" if high > low else "")
+    return f"σ sweep on {name} done at step {step}: best σ = **{summary['best_sigma']:g}** (test PSNR {top:.2f} dB){plateau}.{after}"
