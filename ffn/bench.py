@@ -5,7 +5,7 @@ All train the same mappings on the same image with the same network for the same
 Prints a table and the same figures as JSON:
 
 - steps/s of each (one iteration = every mapping advanced by one step) and ffn's ratio to each;
-- achieved GFLOP/s (`ffn.cost`: the MLP's forward, weight and input gradients per step, one forward pass
+- achieved GFLOP/s (`ffn.core.cost`: the MLP's forward, weight and input gradients per step, one forward pass
   over the full grid per evaluation; the same count for all) and the fraction of this machine's GEMM
   ceiling: the best float32 rate of one product at the trainer's own shapes over its whole pixel axis
   (forward and weight-gradient forms), through XLA and through NumPy's BLAS, measured in the same run;
@@ -240,7 +240,7 @@ def torch_run(image, config: Config, threads: int) -> dict:
     initial = {w: flax_model.init(key_init, jnp.zeros((1, w), jnp.float32))["params"]
                for w in {m.width(config.features) for m in config.parsed}}  # ffn's starting weights per input width
 
-    def encode(x, b):  # (N, 2) -> (N, 2·rows(B)), as ffn.mappings.encode
+    def encode(x, b):  # (N, 2) -> (N, 2·rows(B)), as ffn.core.mappings.encode
         if b is None:
             return x
         proj = (2 * torch.pi * x) @ b.T
@@ -353,7 +353,7 @@ def ceiling_rates(config: Config, repeats: int) -> dict:
 
 
 def time_run(image, config: Config, close_after: int | None = None) -> dict:
-    """One `ffn.train.run`: seconds to the first snapshot and in all, compile seconds, final PSNRs."""
+    """One `ffn.core.train.run`: seconds to the first snapshot and in all, compile seconds, final PSNRs."""
     t0 = time.perf_counter()
     run = train.run(image, config)
     last = next(run)

@@ -46,7 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _check_args(args) -> tuple[Config, list[pathlib.Path], list[pathlib.Path], tuple | None, tuple[int, int] | None]:
-    """The edge: every argument checked (with the sentence of ffn.checks or Config) before any training."""
+    """The edge: every argument checked (with the sentence of ffn.core.checks or Config) before any training."""
     if args.merge is not None:
         if args.images or args.tune or args.shard:
             raise ValueError("--merge combines finished runs: give it no images, --tune or --shard.")

@@ -1,7 +1,7 @@
 """The maths behind the analysis views of a finished run: kernels, tangent kernels, spectra, slices, errors, zooms.
 
 Everything here works from what a run leaves behind (its final `Snapshot`, its `Config` and the ground-truth
-image) and never retrains. Conventions are those of `ffn.data`: images are (R, R, 3), uint8 or float in
+image) and never retrains. Conventions are those of `ffn.core.data`: images are (R, R, 3), uint8 or float in
 [0, 1]; pixel (row, col) sits at v = (x, y) = (col/R, row/R) in [0, 1)², so offsets Δv are in image sides
 and frequencies in cycles per image side (the units of σ and of posenc's frequencies).
 """
@@ -100,7 +100,7 @@ def empirical_ntk(model, params, b: np.ndarray | None, coords, center=None) -> n
     stationary kernel of the paper's Figure 3; after training it shows what the network has become.
     model: the network (`make_model(config)`); params: its weights, e.g. `Snapshot.params[spec]` (host
     copies are fine); b: its B, e.g. `Snapshot.bases[spec]` (None for `none`); coords: (..., 2) points in
-    [0, 1)², e.g. `ffn.data.coordinates(32)`; center: (2,) the point c, default (0.5, 0.5).
+    [0, 1)², e.g. `ffn.core.data.coordinates(32)`; center: (2,) the point c, default (0.5, 0.5).
     Returns (...,) float32. Cost: one backward pass at c and one forward-mode pass over the points, in
     blocks of NTK_PIXELS, so memory is that of rendering those points twice. NaN if ∇θf(c) = 0.
     """
@@ -134,7 +134,7 @@ def initial_params(config, spec: str):
 def ntk_map(config, snapshot, spec: str, n: int = 32, trained: bool = True) -> np.ndarray:
     """A network's empirical NTK between the image centre and every pixel of an n×n grid: (n, n) float32.
 
-    The grid is `ffn.data.coordinates(n)` (its pixel (n/2, n/2) is the centre (0.5, 0.5), where k = 1);
+    The grid is `ffn.core.data.coordinates(n)` (its pixel (n/2, n/2) is the centre (0.5, 0.5), where k = 1);
     `trained=False` uses the weights the run started from. About 20 ms at n = 32 and 50 ms at n = 64 for
     width 256 on a 2-core CPU, plus 1-2 s to compile the first time for a network shape.
     """
@@ -254,10 +254,10 @@ _render = jax.jit(train.render, static_argnums=1)
 def zoom(config, snapshot, spec: str, factor: int) -> np.ndarray:
     """A trained network rendered at factor × the training resolution: (R·factor, R·factor, 3) uint8.
 
-    The grid is `ffn.data.coordinates(R·factor)` (linspace(0, 1, R·factor, endpoint=False)), which holds
+    The grid is `ffn.core.data.coordinates(R·factor)` (linspace(0, 1, R·factor, endpoint=False)), which holds
     the training grid: pixel (factor·i, factor·j) is the coordinate of the run's pixel (i, j), so
     zoom[::factor, ::factor] equals the snapshot's picture up to 8-bit rounding. Rendered in blocks of
-    rows (`ffn.train.render`), so memory stays that of a 32k-pixel batch. Cost grows with (R·factor)²: at
+    rows (`ffn.core.train.render`), so memory stays that of a 32k-pixel batch. Cost grows with (R·factor)²: at
     width 256 on a 2-core CPU about 0.7 s at 128 px ×2, 1.6 s at 128 px ×4 and 2.6 s at 256 px ×2, plus
     1-2 s to compile the first time for a network shape and size.
     """

@@ -208,7 +208,7 @@ def grating_image(size: int = 128, cycles: int = 20, amplitude: float = 0.15) ->
     """
     size = checks.whole(size, "size", 4, MAX_SIZE)
     c = np.arange(size) / size
-    x, y = np.meshgrid(c, c)  # pixel (row, col) at (x, y) = (col, row) / size, as ffn.data.coordinates
+    x, y = np.meshgrid(c, c)  # pixel (row, col) at (x, y) = (col, row) / size, as ffn.core.data.coordinates
     kx, ky = round(0.6 * cycles), round(0.8 * cycles)
     grating = amplitude * np.cos(2 * np.pi * (kx * x + ky * y))
     field = np.stack([0.5 + 0.2 * np.cos(2 * np.pi * x), 0.5 + 0.2 * np.sin(2 * np.pi * (x + y)),

@@ -1,6 +1,6 @@
 """The checks every value from outside goes through, each failing with one sentence a person understands.
 
-`Config`, the σ sweep, the image loader, the page's limits (`ffn.limits`), the 1D lab and the command lines
+`Config`, the σ sweep, the image loader, the page's limits (`ffn.serve.rules`), the 1D lab and the command lines
 all check their numbers here, so one mistake reads the same wherever it is made: "iters must be at least 1
 (got 0)." from the page, the API, the command line and `Config` alike. A check returns the value in its
 plain Python type (whole floats such as 256.0, which sliders send, become ints) or raises `Invalid`.

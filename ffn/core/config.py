@@ -1,7 +1,7 @@
 """One frozen configuration with the paper's defaults; presets derive from it.
 
 Every entry point (command line, app, API, tests) builds a `Config`, and `Config` checks its own fields
-(with `ffn.checks`), so a wrong value is refused in one place with the same sentence wherever it came from.
+(with `ffn.core.checks`), so a wrong value is refused in one place with the same sentence wherever it came from.
 """
 
 import dataclasses
@@ -19,14 +19,14 @@ LIMITS = {  # name: (what it is called in a message, smallest, largest allowed)
     "seed": ("seed", 0, 2**31 - 1),
 }
 MAX_MAPPINGS = 24
-MODELS = ("relu", "siren")  # network families (see ffn.model)
+MODELS = ("relu", "siren")  # network families (see ffn.core.model)
 LR_LIMITS = (0.0, 1.0)  # Adam's learning rate lies above 0 and at most 1
 W0_LIMITS = (1.0, 100.0)  # SIREN's ω0; the SIREN paper uses 30
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    mappings: tuple[str, ...] = PAPER_MAPPINGS  # specs to compare (see ffn.mappings); trained together
+    mappings: tuple[str, ...] = PAPER_MAPPINGS  # specs to compare (see ffn.core.mappings); trained together
     size: int = 512  # image side in pixels, even; the paper's images are 512×512
     iters: int = 2000  # Adam steps for every mapping; the paper trains 2000
     lr: float = 1e-3  # Adam learning rate of every mapping that has no '@LR' of its own
@@ -82,7 +82,7 @@ class Config:
 
 PAPER = Config()
 # The paper's Table 1 protocol (512 px, 2000 steps, m = 256, depth 4, width 256; its numbers are in
-# ffn.paper). Settings per dataset from the authors' released 2D image-regression notebook
+# ffn.experiments.paper). Settings per dataset from the authors' released 2D image-regression notebook
 # (fourier-feature-networks, Experiments/2d_image_regression.ipynb, its `params` dict):
 # natural images train `none` and `basic` at lr 1e-2, posenc S=6, Gaussian σ=10, the rest at 1e-3;
 # text images train every mapping at lr 1e-3, posenc S=5, Gaussian σ=14.
@@ -95,6 +95,6 @@ TINY = PAPER.replace(mappings=("none", "gauss:2"), size=16, iters=20, width=32, 
 CPU = PAPER.replace(mappings=("none", "basic", "posenc:4", "gauss:2.5", "gauss:10"), size=128, iters=500,
                     width=128, features=128)
 # A class demo: the same story as CPU in under 30 s on a 2-core CPU without AVX-512, with a 4×64 network and 64
-# features for 300 steps (README, "Class demo", has the measured time and PSNRs: none < basic < posenc ≈ gauss:2.5,
+# features for 300 steps (docs/performance.md, "Measured through the page", has the measured time and PSNRs: none < basic < posenc ≈ gauss:2.5,
 # and gauss:10 over-fits).
 CLASS = CPU.replace(width=64, features=64, iters=300)

@@ -84,7 +84,7 @@ def memory_bytes(config: Config) -> int:
 
     Counts, per mapping and training pixel ((size/2)² of them), its encoded input (C floats) and about 2.5
     floats per hidden unit of every layer, as a one-batch backward pass would hold. That was 1.1–1.8× what
-    a CPU process really added with a one-batch trainer; `ffn.train` now sums the gradient over blocks of
+    a CPU process really added with a one-batch trainer; `ffn.core.train` now sums the gradient over blocks of
     pixels and needs much less (1.1 GB measured at 512 px with five mappings, against 4.6 GB estimated),
     so this errs high on purpose: a cap built on it refuses only runs that are truly large.
     """

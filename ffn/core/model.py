@@ -7,7 +7,7 @@ frequencies, usually fed the raw coordinates (the `none` mapping).
 Each network runs two ways on the same parameters: `model.apply(params, x)` on (points, channels), as Flax
 does, and `model.apply_t(params, x)` on *feature-major* (channels, points) inputs, which the trainer uses:
 in that layout every product of a training step, the weight gradient included, takes the fast matmul path
-(see `ffn.train`). The paper's MLP writes its feature-major pass out with `dense_t`; SIREN falls back to
+(see `ffn.core.train`). The paper's MLP writes its feature-major pass out with `dense_t`; SIREN falls back to
 its own `apply` on the transposed block: right, only slower.
 """
 

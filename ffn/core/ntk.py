@@ -11,7 +11,7 @@ standard-parameterised MLP with a sigmoid output: same depth, same mapping, a di
 
 Two views build on it: `predictions`, the pictures the infinite-width network reaches after a number of
 gradient-descent steps and in the limit (kernel regression on the training pixels), with their PSNRs, and
-`kernel_spectrum` / `band_spectrum`, how fast each frequency is learned, on the frequency bands of `ffn.bands`.
+`kernel_spectrum` / `band_spectrum`, how fast each frequency is learned, on the frequency bands of `ffn.core.bands`.
 The first shows spectral bias in pictures: after the steps a trained network takes, the kernel without a
 mapping has learnt little but the image's coarse shapes, while in the limit every kernel interpolates the
 training pixels and the pictures differ far less.
@@ -204,7 +204,7 @@ def mapped_inputs(spec_or_mapping, v, features: int, gauss) -> np.ndarray:
 
 def run_gauss(config) -> np.ndarray:
     """The shared N(0, 1) draw G (features, 2) of a run with this config, by the trainer's key scheme
-    (`ffn.train.make_groups`: the first half of split(key(seed))), so gauss:σ here is the trainer's σ·G."""
+    (`ffn.core.train.make_groups`: the first half of split(key(seed))), so gauss:σ here is the trainer's σ·G."""
     key_b, _ = jax.random.split(jax.random.key(config.seed))
     return mappings.gaussian_basis(key_b, config.features)
 
@@ -242,7 +242,7 @@ def prediction_seconds(size: int, steps: int = 0) -> float:
 
 
 def _mapped_grid(spec, config, size: int) -> np.ndarray:
-    """γ of every pixel of the size×size grid (`ffn.data.coordinates`): (size, size, d0) float64."""
+    """γ of every pixel of the size×size grid (`ffn.core.data.coordinates`): (size, size, d0) float64."""
     return mapped_inputs(spec, data.coordinates(size), config.features, run_gauss(config))
 
 
@@ -303,7 +303,7 @@ def predictions(image, spec: str, config, steps=()) -> list[Prediction]:
 
     The limit is kernel regression, f = K(grid, train) (K(train, train) + λI)⁻¹ y, with K = `relu_ntk` at
     `config.depth` on the mapping's γ (B exactly as the trainer builds it, from `config.features` and
-    `config.seed`), y the training pixels (`ffn.data.train_pixels`, R, G and B alike): gradient descent's
+    `config.seed`), y the training pixels (`ffn.core.data.train_pixels`, R, G and B alike): gradient descent's
     limit from a network whose output starts at its mean, 0 (THEORY.md, f_inf). λ = RIDGE × mean diagonal of
     K: without it the `none` kernel, smooth and nearly low-rank, makes the solve numerically singular; at
     1e-6 it changes the Fourier mappings' fit by far less than one 8-bit level (the finite-step pictures need
@@ -403,7 +403,7 @@ def kernel_spectrum(spec: str, config, size: int | None = None) -> np.ndarray:
 
 
 def band_spectrum(spec: str, config, size: int | None = None, edges=None) -> tuple[np.ndarray, np.ndarray]:
-    """`kernel_spectrum` on the frequency bands of `ffn.bands`: (edges (count+1,), values (count,)) float64.
+    """`kernel_spectrum` on the frequency bands of `ffn.core.bands`: (edges (count+1,), values (count,)) float64.
 
     Each value is the mean normalised λ_f over the frequencies of the band (not their sum, so wide bands with
     many frequencies are not favoured); NaN for a band with no frequency in it (possible for the first
@@ -427,7 +427,7 @@ def band_spectrum(spec: str, config, size: int | None = None, edges=None) -> tup
 
 def band_spectra(config, size: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """`band_spectrum` of every mapping of the config: (edges (count+1,), spec -> (count,)), for
-    `ffn.plots.ntk_band_spectrum_figure`. About 1-3 s per Fourier mapping and 10 s for `none` at 128 px."""
+    `ffn.present.plots.ntk_band_spectrum_figure`. About 1-3 s per Fourier mapping and 10 s for `none` at 128 px."""
     size = config.size if size is None else size
     spectra = {spec: band_spectrum(spec, config, size) for spec in config.mappings}
     edges = next(iter(spectra.values()))[0]

@@ -13,7 +13,7 @@ of f_t - y on the training points, relative to step 0) next to the residual the 
 predicts from the same r_0 (the exact eigendecomposition of K, then the same DFT). With Adam the theory
 does not apply, and the lab says so instead of drawing it.
 
-Mapping specs (1D analogues of `ffn.mappings`, B has one column):
+Mapping specs (1D analogues of `ffn.core.mappings`, B has one column):
 
     none       γ(v) = 2v - 1 (centred, like the authors' v - 0.5)      1 channel
     basic      [sin 2πv, cos 2πv]                                 2 channels

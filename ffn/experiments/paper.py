@@ -2,7 +2,7 @@
 
 Table 1 reports the test PSNR (dB) of 2D image regression at 512 px after 2000 steps of a 4×256 ReLU MLP with
 256 features, as mean ± standard deviation over a set of natural photographs (DIV2K) and a set of text images;
-`ffn.config.PAPER_PROTOCOL_NATURAL` and `PAPER_PROTOCOL_TEXT` are the matching settings. A single image of ours
+`ffn.core.config.PAPER_PROTOCOL_NATURAL` and `PAPER_PROTOCOL_TEXT` are the matching settings. A single image of ours
 can land several dB either side of these means (the standard deviations are 2-4 dB), so like is compared with
 like only by `python -m ffn.table1`, which runs the protocol over a set of images.
 
@@ -13,7 +13,7 @@ like only by `python -m ffn.table1`, which runs the protocol over a set of image
 from ffn.core import mappings
 from ffn.core.config import PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, Config
 
-# dataset -> mapping kind (ffn.mappings.KINDS) -> (mean, standard deviation) of the test PSNR in dB over the set.
+# dataset -> mapping kind (ffn.core.mappings.KINDS) -> (mean, standard deviation) of the test PSNR in dB over the set.
 TABLE1 = {
     "natural": {"none": (19.32, 2.48), "basic": (21.72, 2.72), "posenc": (24.95, 3.72), "gauss": (25.57, 4.19)},
     "text": {"none": (18.40, 2.34), "basic": (20.48, 1.96), "posenc": (27.57, 3.07), "gauss": (30.47, 2.11)},

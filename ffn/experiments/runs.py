@@ -85,7 +85,7 @@ class History:
         self.frames.append((snap.step, small, captions(snap)))
         self.last = snap
         # Band errors of every mapping at every snapshot: FFTs of the full-grid pictures, a few ms at 128 px
-        # and well under 1% of a 25-step chunk at any size (see ffn.bands.Meter).
+        # and well under 1% of a 25-step chunk at any size (see ffn.core.bands.Meter).
         errors = self.bands.errors([snap.images[s] for s in self.config.mappings])  # (K, count)
         for spec, row in zip(self.config.mappings, errors):
             self.band_errors[spec].append(row)
@@ -127,7 +127,7 @@ class History:
                     "final_train_psnr": _finite(self.train_psnr[s][-1:])[0] if self.steps else None,
                     "final_test_psnr": _finite(self.test_psnr[s][-1:])[0] if self.steps else None,
                     "diverged": bool(snap and s in snap.diverged),
-                    "band_error": {  # ffn.bands: relative error per frequency band; null in empty bands
+                    "band_error": {  # ffn.core.bands: relative error per frequency band; null in empty bands
                         "edges": [round(float(e), 6) for e in self.bands.edges],  # cycles per image side
                         "empty": [bool(e) for e in self.bands.empty],  # the image has almost no power there
                         "steps": list(self.steps),

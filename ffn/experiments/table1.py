@@ -1,6 +1,6 @@
 """Table 1 of the paper over a set of images: `python -m ffn.table1 IMAGES... --dataset natural|text`.
 
-Runs the paper's protocol for a dataset (`ffn.paper.PROTOCOLS`: mappings, learning rates, posenc S and σ) on
+Runs the paper's protocol for a dataset (`ffn.experiments.paper.PROTOCOLS`: mappings, learning rates, posenc S and σ) on
 every image, optionally choosing σ first by a grid search on tuning images (the best mean test PSNR), and
 writes `table1.json` and `table1.md`: each mapping's test PSNR per image, their mean ± std, and the paper's.
 
@@ -140,7 +140,7 @@ def _finite(value: float) -> float | None:
 def summarise(values: Sequence[float | None]) -> dict:
     """Per-image test PSNRs (dB, None for a diverged network) -> {"test_psnr", "mean", "std", "n"}.
 
-    mean and std are over the finite values (n of them), std the population one (`ffn.paper.STD`), as the
+    mean and std are over the finite values (n of them), std the population one (`ffn.experiments.paper.STD`), as the
     paper's notebook computes it; None when no value is finite.
     """
     finite = np.array([v for v in values if v is not None], np.float64)

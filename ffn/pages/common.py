@@ -79,7 +79,7 @@ def preview(image, size) -> tuple:
 
 def check_image(image_path):
     """(box, note) for a new image: a file that is no usable image leaves the box (the browser could only draw a
-    broken picture of it) and the note gives ffn.data's sentence; a usable one clears the note.
+    broken picture of it) and the note gives ffn.core.data's sentence; a usable one clears the note.
 
     An answer, not a gr.Error: Gradio 6.31 shows nothing for the error of a queue=False event.
     """
@@ -98,7 +98,7 @@ def image_input(**kwargs) -> gr.Image:
 
     gr.Image decodes uploads with PIL in its preprocessing, so a broken file would fail inside Gradio with a
     traceback and a bare "Error". Every event that takes this box has `preprocess=False` and gets the upload's
-    FileData as sent, which `uploaded_path` resolves and `ffn.data` alone decodes. (Overriding `preprocess` on the
+    FileData as sent, which `uploaded_path` resolves and `ffn.core.data` alone decodes. (Overriding `preprocess` on the
     instance is not enough: Gradio rebuilds a component it has updated for a session, without the override.)
     """
     box = gr.Image(type="filepath", **kwargs)

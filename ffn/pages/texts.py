@@ -56,10 +56,10 @@ VIEW_NOTES = {
     "sweep": "Trains one Gaussian mapping at many σ at once (same image, network and steps as above) and plots the "
              "PSNRs against σ: under-fitting on the left, over-fitting on the right, where train and test part. "
              "The best σ grows with the resolution (σ counts cycles per image side).",
-    "paper": "Your final PSNRs beside the paper's Table 1, only where your run had the paper's setting (512 px, 2000 "
-             "steps, 4×256 network, 256 features, the tuned σ, S and lr); anything else is marked as not comparable, "
-             "with the reason. The buttons set the protocol (it takes hours on a CPU). To check the table itself over "
-             "a set of images: `python -m ffn.table1 IMAGES --dataset natural` (see README).",
+    "paper": "Your final PSNRs beside the paper's Table 1. The last column says whether your run had the paper's "
+             "setting for that set (512 px, 2000 steps, 4×256 network, 256 features, the tuned σ, S and lr; the "
+             "*Paper setting* preset, hours on a CPU); below the table, once, what differs. To check the table over a "
+             "set of images: `python -m ffn.table1 IMAGES --dataset natural` (the *Paper's Table 1* page).",
 }
 
 THEORY_NOTE = """

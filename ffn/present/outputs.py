@@ -82,7 +82,7 @@ def write_spectra(out: pathlib.Path, history) -> dict[str, pathlib.Path]:
 
 
 def write_sweep(out: pathlib.Path, summary: dict) -> dict[str, pathlib.Path]:
-    """sweep.json (the summary of `ffn.sweep.summarise_sweep`) and sweep.html (PSNR against σ)."""
+    """sweep.json (the summary of `ffn.experiments.sweep.summarise_sweep`) and sweep.html (PSNR against σ)."""
 
     paths = {"sweep.json": out / "sweep.json", "sweep.html": out / "sweep.html"}
     paths["sweep.json"].write_text(json.dumps(summary, indent=1, allow_nan=False))
@@ -91,7 +91,7 @@ def write_sweep(out: pathlib.Path, summary: dict) -> dict[str, pathlib.Path]:
 
 
 def write_theory(out: pathlib.Path, image, config) -> dict[str, pathlib.Path]:
-    """What the infinite-width NTK predicts (`ffn.ntk.predictions`), per mapping: ntk_SPEC.png, the limit
+    """What the infinite-width NTK predicts (`ffn.core.ntk.predictions`), per mapping: ntk_SPEC.png, the limit
     (kernel regression), and ntk_SPEC_ITERS_steps.png, after the run's number of gradient-descent steps, with
     their PSNRs as "ntk" in metrics.json's mappings; above `ntk.MAX_REGRESSION_SIZE` a one-line note instead."""
 

@@ -4,7 +4,7 @@ One layout (`_layout`), one axis style (`_axis`) and one palette (`mapping_color
 same colour in every chart of a run. The app rebuilds some figures 2-4 times a second while a run streams,
 so they use `template="none"` (a named template alone costs 20-40 ms per figure) and style the axes by hand;
 one figure of 6 specs x 100 points builds in about 2.5 ms. The analysis views take the numbers of
-`ffn.analysis` / `ffn.sweep` (or compute the cheap ones themselves).
+`ffn.core.analysis` / `ffn.experiments.sweep` (or compute the cheap ones themselves).
 """
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ def ntk_heatmap_figure(ntk: np.ndarray, spec: str, trained: bool = True, height:
     ntk = np.asarray(ntk, np.float64)
     n = ntk.shape[0]
     limit = float(np.nanmax(np.abs(ntk))) if np.isfinite(ntk).any() else 1.0
-    pos = np.arange(n) / n  # the coordinates it was evaluated at (ffn.data.coordinates(n))
+    pos = np.arange(n) / n  # the coordinates it was evaluated at (ffn.core.data.coordinates(n))
     heat = go.Heatmap(z=ntk, x=pos, y=pos, colorscale="RdBu_r", zmin=-limit, zmax=limit,
                       colorbar=dict(thickness=12, title=dict(text="to centre", side="right", font=dict(size=11))),
                       hovertemplate="x %{x:.3f} · y %{y:.3f} · k %{z:.3f}<extra></extra>")
@@ -430,7 +430,7 @@ def band_error_figure(steps: Sequence[int], errors: Mapping[str, np.ndarray], ed
                       colors: Mapping[str, str] | None = None, height: int | None = None) -> go.Figure:
     """Relative error per frequency band against training step: one small heatmap per spec, one colour scale.
 
-    steps: (T,) step numbers; errors: spec -> (T, count) relative errors (`ffn.bands`), NaN in empty bands;
+    steps: (T,) step numbers; errors: spec -> (T, count) relative errors (`ffn.core.bands`), NaN in empty bands;
     edges: (count+1,) band edges in cycles per image side; empty: (count,) bool, named in the title (their NaN
     cells show the grey background); colors: spec -> colour of each panel's title, as in the PSNR curves.
     More than _BAND_COLUMNS snapshots are thinned evenly for drawing.
@@ -654,10 +654,10 @@ for (const [id, fig] of [{plots_js}]) {{
 
 def ntk_band_spectrum_figure(edges, spectra: Mapping[str, np.ndarray], colors: Mapping[str, str] | None = None,
                              height: int = 320) -> go.Figure:
-    """Each mapping's NTK spectrum on the frequency bands of `ffn.bands` (the paper's Figure 3 in 2D), log-log.
+    """Each mapping's NTK spectrum on the frequency bands of `ffn.core.bands` (the paper's Figure 3 in 2D), log-log.
 
     edges: (count+1,) band edges in cycles per image side; spectra: spec -> (count,) the mean λ_f / max λ of
-    each band (`ffn.ntk.band_spectrum`), NaN for a band with no frequency (a gap). A frequency at value v needs
+    each band (`ffn.core.ntk.band_spectrum`), NaN for a band with no frequency (a gap). A frequency at value v needs
     about 1/v times the steps of the fastest mode: without a mapping the curve falls fast, a larger σ keeps
     it flat further out.
     """

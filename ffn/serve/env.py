@@ -41,7 +41,7 @@ CACHE_DIR = pathlib.Path(os.environ.get("FFN_CACHE_DIR") or ROOT / ".cache" / "j
 
 def space_id() -> str | None:
     """The Hugging Face Space this process serves ('owner/name'), or None: Spaces set SPACE_ID at run time (see
-    README, Deployment). Gradio itself also wants SYSTEM=spaces before it treats a process as a Space."""
+    docs/serving.md). Gradio itself also wants SYSTEM=spaces before it treats a process as a Space."""
     return os.environ.get("SPACE_ID") or None
 
 

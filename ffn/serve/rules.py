@@ -63,7 +63,7 @@ class Caps:
     seconds: float = env.MAX_RUN_SECONDS  # (FFN_MAX_RUN_SECONDS)
 
 
-TIME_SLACK = 1.5  # estimates are within ±25% (README, Performance); refuse only what is clearly too long
+TIME_SLACK = 1.5  # a shape's first estimate can be off by half or more (docs/performance.md): refuse only what is clearly too long
 CAPS = Caps()
 
 
@@ -180,7 +180,7 @@ def make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, fe
 
 def page_values(config: configs.Config) -> dict:
     """The page's control values that ask for `config` (the inverse of `make_config`): presets are defined
-    once, in `ffn.config`, and the page's buttons show them through this."""
+    once, in `ffn.core.config`, and the page's buttons show them through this."""
     selected, extra, sigma = [], [], None
     paper_lr = any(m.kind in ("none", "basic") and m.lr == 0.01 for m in config.parsed)
     for m in config.parsed:
@@ -277,13 +277,13 @@ def check_size(size) -> int:
 
 
 # Decoding an upload takes a full-resolution copy of it (up to ~0.4 GB for a 50-megapixel image with transparency,
-# `ffn.data.load_image`): only this many at once, whoever asks (the upload check, the preview, a run).
+# `ffn.core.data.load_image`): only this many at once, whoever asks (the upload check, the preview, a run).
 DECODES = threading.BoundedSemaphore(env.CONCURRENT_DECODES)
 DECODE_WAIT = 30.0  # seconds a decode waits for its turn before it is refused
 
 
 def read_image(path: str | pathlib.Path, size: int):
-    """The image at an `uploaded_path`, decoded by `ffn.data` (whose messages then name no server path), at a
+    """The image at an `uploaded_path`, decoded by `ffn.core.data` (whose messages then name no server path), at a
     checked size, while at most `env.CONCURRENT_DECODES` decodes run on this server."""
     size = check_size(size)
     if not DECODES.acquire(timeout=DECODE_WAIT):
@@ -318,7 +318,7 @@ def api_description() -> str:
     names = configs.LIMITS
     return (
         "Trains coordinate MLPs on an image with each chosen input mapping and streams (status, gallery, train "
-        "PSNR plot, test PSNR plot, downloads, video). Every parameter but the image has the page's default. "
+        "PSNR plot, test PSNR plot, band-error plot, downloads). Every parameter but the image has the page's default. "
         f"selected: a list of {', '.join(repr(v) for v in CHOICE_VALUES)} ('custom' is a Gaussian at "
         f"σ = 10**sigma_log10, 'posenc' the positional encoding whose S suits the resolution); "
         f"sigma_log10: {SIGMA_LOG10[0]:g} to {SIGMA_LOG10[1]:g}; extra: more specs, text of at most {MAX_EXTRA} "
