@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 from ffn.core import config as configs
 from ffn.core import train
 from ffn.pages import about, common, images, lab, table1
-from ffn.serve import disk, env, uploads
+from ffn.serve import disk, env, gate
 
 PAGES = (  # (navbar name, path, module); the first is the landing page
     ("Images", "", images),
@@ -49,9 +49,15 @@ def _queued(demo: gr.Blocks, session: str) -> bool:
 
 demo = build()
 
-LAUNCH = dict(max_file_size=f"{uploads.MAX_FILE_MB}mb", css=common.CSS, run_history=False,  # only its own files
+def _events() -> dict[int, int]:
+    """{fn_index: inputs} of the events a client may call: those that run on the server (not the browser-only ones);
+    Gradio's example loaders (-1: one whole number) take only an example's index."""
+    return {i: -1 if fn.name == "load_example" else len(fn.inputs) for i, fn in demo.fns.items() if fn.fn is not None}
+
+
+LAUNCH = dict(max_file_size=f"{gate.MAX_FILE_MB}mb", css=common.CSS, run_history=False,  # only its own files
               state_session_capacity=env.STATE_SESSIONS,
-              app_kwargs={"middleware": [Middleware(uploads.UploadLimit)]})  # an upload request's total, bounded
+              app_kwargs={"middleware": [Middleware(gate.Gate, events=_events)]})  # uploads and calls, checked
 
 
 def main(argv=None):

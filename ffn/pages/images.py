@@ -52,6 +52,7 @@ def check_run(image_path, *values) -> None:
     common.uploaded_path(image_path)
 
 
+@common.translated
 def prepare(image_path, *values):
     """At a Train click that passed the checks: the views say which run they will show, their pictures of the
     previous run are cleared, and the replay spans the new run's steps. `values` ends with the current run."""
@@ -108,6 +109,14 @@ def replay_range(current):
     if current is None or not current.history.steps:
         return gr.skip()
     return gr.update(maximum=max(current.history.steps[-1], 1), step=current.config.every)
+
+
+def sigma_info(sigma_log10):
+    """The custom-σ slider's note: the σ its log₁₀ value means."""
+    try:
+        return gr.update(info=f"σ = {rules.custom_sigma(rules.check_sigma_log10(sigma_log10)):g}")
+    except ValueError as e:
+        return gr.update(info=f"⚠️ {e}")
 
 
 def preset(config: configs.Config):
@@ -204,8 +213,8 @@ def build(demo: gr.Blocks) -> None:
                        preprocess=False)
     demo.load(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
               preprocess=False)
-    sigma.change(lambda s: gr.update(info=f"σ = {rules.custom_sigma(s):g}"), sigma, sigma, queue=False,
-                 show_progress="hidden", api_visibility="private")
+    sigma.change(sigma_info, sigma, sigma, queue=False, show_progress="hidden", api_visibility="private",
+                 preprocess=False)
     for trigger in (image.change, size.change):
         trigger(trained_preview, [image, size], [preview, preview], queue=False, show_progress="hidden",
                 api_visibility="private", preprocess=False)
@@ -225,7 +234,7 @@ def build(demo: gr.Blocks) -> None:
         api_name="train", api_description=rules.api_description(), concurrency_id="jobs", show_progress="minimal",
         show_progress_on=[status], preprocess=False, validator=common.validator(train_run, check_run),
     )
-    train_event.then(tabs.show, [current, tabs.row], tabs.shown_outputs, api_visibility="private")
+    train_event.then(tabs.show, [current, tabs.row], tabs.shown_outputs, api_visibility="private", preprocess=False)
     train_event.then(replay_range, current, replay_step, queue=False, api_visibility="private")
     train_event.then(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
                      preprocess=False)

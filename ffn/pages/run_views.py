@@ -210,10 +210,12 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
                    api_visibility="private", preprocess=False)
     kernels_tab.select(views.kernel_slices, current, kernel_plot, queue=False, show_progress="hidden",
                        api_visibility="private")  # .change, not .release: typing a row or stepping with the arrow keys redraws too
+    # preprocess=False: a value outside a menu's choices reaches `views`, which says which are allowed (Gradio's own
+    # check would log a traceback).
     zoom_button.click(zoom_view, [current, zoom_spec, zoom_factor], zoom_img, concurrency_id="jobs",
-                      api_visibility="private")
+                      api_visibility="private", preprocess=False)
     kernel_button.click(kernel_view, [current, kernel_spec, trained], [kernel_map, ntk_map], concurrency_id="jobs",
-                        api_visibility="private")
+                        api_visibility="private", preprocess=False)
     demo.load(theory_plan, current, theory_cost, queue=False, show_progress="hidden", api_visibility="private")
     theory_button.click(theory_view, current, [theory_status, theory_plot, theory_img], concurrency_id="jobs",
                         api_visibility="private", show_progress_on=[theory_status])
@@ -222,7 +224,7 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
                        concurrency_id="jobs", show_progress="minimal", show_progress_on=[sweep_status],
                        preprocess=False, validator=common.validator(sweep_run, check_sweep))
     use_button.click(use_sigma, [best_sigma, selected], [sigma, selected, sweep_status], queue=False,
-                     api_visibility="private")
+                     api_visibility="private", preprocess=False)
     for trigger in [demo.load] + [c.change for c in sweep_settings]:
         trigger(describe_sweep, sweep_settings, sweep_plan, queue=False, show_progress="hidden",
                 api_visibility="private", preprocess=False)

@@ -72,6 +72,11 @@ def custom_sigma(sigma_log10: float) -> float:
     return float(f"{10 ** sigma_log10:.2g}")
 
 
+def check_sigma_log10(value) -> float:
+    """The custom-σ slider's value, checked."""
+    return checks.real(value, "sigma_log10 (custom σ, log₁₀ scale)", *SIGMA_LOG10)
+
+
 def resolve_specs(selected, sigma_log10, extra, size: int) -> tuple[str, ...]:
     """The page's mapping choices (and typed extra specs) as canonical spec strings in `mappings.ordered` order,
     duplicates dropped."""
@@ -82,7 +87,7 @@ def resolve_specs(selected, sigma_log10, extra, size: int) -> tuple[str, ...]:
     if not isinstance(selected, (list, tuple)) or len(selected) > len(CHOICES):
         raise checks.Invalid("selected (the mappings to compare) must be a list of choices such as "
                              f"['none', 'gauss:10'] (got {checks.shown(selected)}).", "selected")
-    sigma = custom_sigma(checks.real(sigma_log10, "sigma_log10 (custom σ, log₁₀ scale)", *SIGMA_LOG10))
+    sigma = custom_sigma(check_sigma_log10(sigma_log10))
     specs = []
     for choice in selected:
         if not isinstance(choice, str) or choice not in CHOICE_VALUES:
