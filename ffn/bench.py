@@ -50,7 +50,7 @@ import optax
 import psutil
 
 from ffn import command
-from ffn.core import cost, data, mappings, train
+from ffn.core import cost, data, mappings, provenance, train
 from ffn.core.config import Config
 from ffn.core.model import make_model
 
@@ -103,15 +103,9 @@ def config_flags(config: Config) -> list[str]:
 
 
 def machine() -> dict:
-    """What the numbers were measured on, and how busy it was (load averages over 1, 5 and 15 minutes)."""
-    cpuinfo = pathlib.Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    field = lambda name: next((l.split(":", 1)[1].strip() for l in lines if l.startswith(name)), "")  # noqa: E731,E741
-    flags = field("flags").split()
-    isa = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX")) if flag in flags),
-               platform.machine())  # the widest vector instructions the matmul kernels can use
-    return {"cpu": field("model name") or platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "isa": isa, "avx512": "avx512f" in flags, "python": platform.python_version(), "jax": jax.__version__,
+    """What the numbers were measured on (`ffn.core.provenance.cpu`: model, cores, instruction set), and how busy
+    it was (load averages over 1, 5 and 15 minutes)."""
+    return {**provenance.cpu(), "python": platform.python_version(), "jax": jax.__version__,
             "devices": [str(d) for d in jax.devices()], "load": list(os.getloadavg()),
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
 

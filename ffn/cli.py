@@ -4,7 +4,10 @@ Trains every mapping on one image, shows a progress bar, prints a table of final
 metrics.json, metrics.csv, a PNG per mapping, ground_truth.png, comparison.png, psnr.html, training.mp4,
 spectra.html (radial power spectra) and spectra.png (log spectra); with --sweep also sweep.json and sweep.html;
 with --theory also ntk_SPEC.png and ntk_SPEC_ITERS_steps.png (the infinite-width network's kernel regression,
-and its picture after as many gradient-descent steps as the run) and their PSNRs in metrics.json.
+and its picture after as many gradient-descent steps as the run) and their PSNRs in metrics.json. With --seeds
+each seed's run writes all of that into seed-SEED/, and seeds.json holds every mapping's mean ± std over the seeds.
+With --crop the networks train on the image's centre window of --size px at its own resolution, not on the whole
+image scaled to --size.
 """
 
 import argparse
@@ -32,6 +35,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--features", type=text_number, default=PAPER.features, help="mapping size m (Fourier features give 2m inputs)")
     p.add_argument("--every", type=text_number, default=PAPER.every, help="steps between snapshots")
     p.add_argument("--seed", type=text_number, default=PAPER.seed, help="random seed (B and initial weights)")
+    p.add_argument("--seeds", nargs="+", type=text_number, default=None, metavar="SEED",
+                   help="train every mapping once per seed (B and weights drawn per seed) and report mean ± std; "
+                        "replaces --seed")
+    p.add_argument("--crop", action="store_true",
+                   help="train on the centre window of --size px cut at the image's own resolution (its detail per "
+                        "pixel kept) instead of the whole image scaled to --size")
     p.add_argument("--model", default=PAPER.model, help=f"network: {' or '.join(MODELS)} (the paper's ReLU MLP or SIREN)")
     p.add_argument("--w0", type=text_number, default=PAPER.w0, help="SIREN's frequency factor ω0")
     p.add_argument("--sweep", nargs=3, type=text_number, default=None, metavar=("SIGMA_MIN", "SIGMA_MAX", "N"),
@@ -55,32 +64,27 @@ def table(snapshot) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    from tqdm import tqdm  # the imports below take a second or two: after the arguments are known to parse
+def seeds_table(summary: dict) -> str:
+    """Every mapping's final train and test PSNR over the seeds, mean ± std, as an aligned text table."""
+    rows = summary["mappings"]
+    width = max(len("mapping"), *(len(s) for s in rows))
+    cell = lambda m: f"{m['mean']:6.2f} ± {m['std']:4.2f}" if m["mean"] is not None else "diverged"  # noqa: E731
+    lines = [f"{'mapping':<{width}}  {'train PSNR':>13}  {'test PSNR':>13}"]
+    lines += [f"{s:<{width}}  {cell(r['train']):>13}  {cell(r['test']):>13}" for s, r in rows.items()]
+    seeds = ", ".join(map(str, summary["seeds"]))
+    return "\n".join(lines) + f"\nmean ± {summary['std']}: seeds {seeds}"
 
-    from ffn.core import data, mappings
+
+def train_and_write(image, config: Config, name: str, out: pathlib.Path, args, command: str) -> tuple:
+    """One run of `config` on `image` with a progress bar, its table printed and its files written into `out`;
+    returns (history, {file name: path})."""
+    from tqdm import tqdm
+
     from ffn.experiments import runs, sweep
     from ffn.present import outputs
 
-    try:
-        specs = tuple(args.mappings) if args.sweep is None else ("none",)  # a sweep replaces them below
-        config = Config(mappings=specs, size=args.size, iters=args.iters, lr=args.lr, depth=args.depth,
-                        width=args.width, features=args.features, every=args.every, seed=args.seed,
-                        model=args.model, w0=args.w0)
-        if args.sweep is not None:
-            config = sweep.sweep_config(config, *args.sweep)
-        image = data.load_image(args.image, config.size)
-    except ValueError as e:  # ImageError is a ValueError too
-        return command.fail(PROG, e)
-    name = pathlib.Path(args.image).stem
-    out = args.out or pathlib.Path("runs") / f"{name}-{config.size}px"
-    for m in config.parsed:
-        if warning := mappings.overfit_warning(m, config.size):
-            print(f"note: {warning}", file=sys.stderr)
-
     bar = tqdm(total=config.iters, unit="step", desc="compiling", dynamic_ncols=True)
-    for history, snap in runs.record(image, config, name):
+    for history, snap in runs.record(image, config, name, args.image):
         bar.update(snap.step - bar.n)
         best = max(snap.test_psnr, key=lambda s: snap.test_psnr[s] if math.isfinite(snap.test_psnr[s]) else -1)
         bar.set_description("training")
@@ -90,14 +94,63 @@ def main(argv=None) -> int:
     print(table(last))
     print(f"compile {last.compile_seconds:.1f} s, train {last.train_seconds:.1f} s, "
           f"{last.step / last.train_seconds:.2f} steps/s ({len(config.mappings)} mappings per step)")
-    paths = outputs.write_outputs(out, history, video_file=not args.no_video)
+    paths = outputs.write_outputs(out, history, video_file=not args.no_video, command=command)
     paths.update(outputs.write_spectra(out, history))
     if args.theory:
         paths.update(outputs.write_theory(out, image, config))
     if args.sweep is not None:
         summary = sweep.summarise_sweep(last)
-        paths.update(outputs.write_sweep(out, summary))
+        paths.update(outputs.write_sweep(out, summary, config, args.image, command))
         best = summary["best_sigma"]
         print(f"best σ {best:g}" if best is not None else "best σ: none (every network diverged)")
-    print(f"wrote {len(paths)} files to {out}/")
+    return history, paths
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    # the imports below take a second or two: after the arguments are known to parse
+    from ffn.core import data, mappings, provenance
+    from ffn.experiments import seeds as seeding
+    from ffn.experiments import sweep
+    from ffn.present import outputs
+
+    try:
+        specs = tuple(args.mappings) if args.sweep is None else ("none",)  # a sweep replaces them below
+        seeds = seeding.check_seeds(args.seeds) if args.seeds is not None else None
+        config = Config(mappings=specs, size=args.size, iters=args.iters, lr=args.lr, depth=args.depth,
+                        width=args.width, features=args.features, every=args.every,
+                        seed=seeds[0] if seeds else args.seed, model=args.model, w0=args.w0, crop=args.crop)
+        if args.sweep is not None:
+            config = sweep.sweep_config(config, *args.sweep)
+        if config.crop:
+            window = data.windows(args.image, config.size)[0]
+            image = window.pixels
+        else:
+            image = data.load_image(args.image, config.size)
+    except ValueError as e:  # ImageError is a ValueError too
+        return command.fail(PROG, e)
+    name = pathlib.Path(args.image).stem
+    out = args.out or pathlib.Path("runs") / f"{name}-{config.size}px{'-crop' * config.crop}"
+    said = provenance.command_line(PROG, argv)
+    for m in config.parsed:
+        if warning := mappings.overfit_warning(m, config.size):
+            print(f"note: {warning}", file=sys.stderr)
+    if config.crop:
+        left, top, right, bottom = window.box
+        print(f"training on the centre window ({left}, {top})-({right}, {bottom}) of {args.image} at its own "
+              "resolution")
+
+    if seeds is None:
+        _, paths = train_and_write(image, config, name, out, args, said)
+        print(f"wrote {len(paths)} files to {out}/")
+        return 0
+    finals, count = {}, 0
+    for seed in seeds:
+        print(f"seed {seed}:")
+        history, paths = train_and_write(image, config.replace(seed=seed), name, out / f"seed-{seed}", args, said)
+        finals[seed], count = history.last, count + len(paths)
+    summary = seeding.summarise(finals)
+    print(seeds_table(summary))
+    outputs.write_seeds(out, summary, config, seeds, args.image, said)
+    print(f"wrote seeds.json to {out}/ and {count} files to {out}/seed-SEED/ for seeds {', '.join(map(str, seeds))}")
     return 0

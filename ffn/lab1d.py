@@ -10,7 +10,7 @@ import pathlib
 import sys
 
 from ffn import command
-from ffn.core import checks
+from ffn.core import checks, provenance
 from ffn.experiments import lab1d
 from ffn.present import outputs
 
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
         print("residual left at the last step, measured (no NTK prediction: Adam)")
     print(f"compile {last.compile_seconds:.1f} s, train {last.train_seconds:.1f} s for {config.steps} steps of "
           f"{len(config.mappings)} mappings")
-    paths = outputs.write_lab(args.out, last)
+    paths = outputs.write_lab(args.out, last, config=config, command=provenance.command_line(PROG, argv))
     print(f"wrote {', '.join(paths)} to {args.out}/")
     return 0
 

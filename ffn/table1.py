@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ffn import command
 from ffn.core import checks
 from ffn.core.config import Config
-from ffn.experiments import paper, table1
+from ffn.experiments import paper, seeds, table1
 from ffn.present import outputs, text
 
 PROG = "python -m ffn.table1"
@@ -32,6 +32,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--width", type=number, default=256, help="hidden units per layer")
     p.add_argument("--features", type=number, default=256, help="mapping size m")
     p.add_argument("--seed", type=number, default=0, help="random seed (B and initial weights)")
+    p.add_argument("--seeds", nargs="+", type=number, default=None, metavar="SEED",
+                   help="train every mapping once per seed on every image (B and weights drawn per seed); the table "
+                        "is over every run; replaces --seed (σ tuning uses the first)")
+    p.add_argument("--crop", action="store_true",
+                   help="the cropped protocol: train on windows of --size px cut at each image's own resolution, "
+                        "not on the image scaled to --size")
+    p.add_argument("--windows", type=number, default=1,
+                   help="with --crop, windows per image: centred in the cells of a grid over it (1: its centre)")
     p.add_argument("--sigma", type=number, default=None,
                    help="the Gaussian mapping's σ at --size (default: the paper's, scaled); e.g. a tuned one")
     p.add_argument("--tune", nargs="+", default=None, metavar="IMAGE",
@@ -58,7 +66,10 @@ def _check_args(args) -> tuple[Config, list[pathlib.Path], list[pathlib.Path], t
     if args.tune is not None and args.sigma is not None:
         raise ValueError("Give either --sigma or --tune with --sigmas, not both.")
     sigma = None if args.sigma is None else checks.real(args.sigma, "sigma (the Gaussian mapping's σ)", *table1.SIGMA_LIMITS)
-    config = table1.protocol(args.dataset, args.size, args.iters, args.depth, args.width, args.features, args.seed, sigma)
+    args.seeds = seeds.check_seeds(args.seeds) if args.seeds is not None else None  # checked in place: main uses them
+    seed = args.seeds[0] if args.seeds else args.seed
+    config = table1.protocol(args.dataset, args.size, args.iters, args.depth, args.width, args.features, seed, sigma)
+    config = config.replace(crop=args.crop)
     images = table1.expand_images(args.images) if args.images else table1.bundled_images(args.dataset)
     images = sorted(images, key=table1.image_name)  # the order of the names every machine writes, which merge keeps
     shard_of = table1.parse_shard(args.shard) if args.shard is not None else None
@@ -75,7 +86,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     from tqdm import tqdm  # the imports below take a second or two: after the arguments are known to parse
 
-    from ffn.core import data
+    from ffn.core import provenance
 
     try:
         config, paths, tune_paths, sigmas, shard_of = _check_args(args)
@@ -85,27 +96,31 @@ def main(argv=None) -> int:
             if args.dataset not in (None, doc["dataset"]):
                 raise ValueError(f"These are {doc['dataset']} tables, not {args.dataset} ones.")
             out = args.out or pathlib.Path("runs") / f"table1-{doc['dataset']}-{doc['config']['size']}px"
-            written = outputs.write_table1(out, doc)
+            said = provenance.command_line(PROG, argv)
+            written = outputs.write_table1(out, doc, [pathlib.Path(d) / "table1.json" for d in args.merge], said)
             print(text.table_markdown(doc))
             print(f"merged {len(docs)} shards; wrote {', '.join(written)} to {out}/")
             return 0
         # Every image is opened before the first step, so a bad one is refused now and not hours in.
-        images = [data.load_image(p, config.size) for p in paths]
-        tune_images = [data.load_image(p, config.size) for p in tune_paths]
+        pictures = table1.load_pictures(paths, config.size, config.crop, args.windows)
+        tune_images = [p.pixels for p in table1.load_pictures(tune_paths, config.size, config.crop, args.windows)]
     except (ValueError, OSError) as e:  # checks.Invalid and data.ImageError are ValueErrors
         return command.fail(PROG, e)
-    out = args.out or pathlib.Path("runs") / f"table1-{args.dataset}-{config.size}px"
+    out = args.out or pathlib.Path("runs") / f"table1-{args.dataset}-{config.size}px{'-crop' * config.crop}"
     start = time.perf_counter()
-    total = (len(tune_images) * (sigmas is not None) + len(images)) * config.iters
+    run_seeds = args.seeds or (config.seed,)
+    labels = [f"{p.name}" + (f" window ({p.window[0]}, {p.window[1]})" if p.window else "") +
+              (f" seed {s}" if args.seeds else "") for p in pictures for s in run_seeds]
+    total = (len(tune_images) * (sigmas is not None) + len(labels)) * config.iters
     # One bar over the whole set (tuning included), so its time left is the set's; the first snapshot of a
     # run waits for compilation, which the bar's rate absorbs after the first image.
     bar = tqdm(total=total, unit="step", desc="compiling", dynamic_ncols=True)
     done = 0
 
-    def progress(label: str, names: Sequence[pathlib.Path]):
+    def progress(label: str, names: Sequence[pathlib.Path | str]):
         def update(i: int, step: int):
             bar.update(done + i * config.iters + step - bar.n)
-            bar.set_description(f"{label} {i + 1}/{len(names)} {names[i].name}")
+            bar.set_description(f"{label} {i + 1}/{len(names)} {getattr(names[i], 'name', names[i])}")
         return update
 
     tuning = None
@@ -114,15 +129,15 @@ def main(argv=None) -> int:
         done += len(tune_images) * config.iters
         tuning = {"images": [table1.image_name(p) for p in tune_paths], "sigmas": list(sigmas), "mean_test_psnr": means, "chosen": sigma}
         config = table1.protocol(args.dataset, config.size, config.iters, config.depth, config.width, config.features,
-                          config.seed, sigma)
+                          config.seed, sigma).replace(crop=config.crop)
         tqdm.write(f"σ = {sigma:g} (best mean test PSNR {means[f'{sigma:g}']:.2f} dB on {len(tune_images)} images)")
-    per_image = table1.train_images(images, config, progress(args.dataset, paths))
+    runs, per_run = table1.train_pictures(pictures, config, run_seeds, progress(args.dataset, labels))
     bar.close()
-    doc = table1.document(args.dataset, config, [table1.image_name(p) for p in paths], per_image, tuning, shard_of,
-                   time.perf_counter() - start)
-    written = outputs.write_table1(out, doc)
+    doc = table1.document(args.dataset, config, [table1.image_name(p) for p in paths], per_run, tuning, shard_of,
+                   time.perf_counter() - start, runs, run_seeds, args.windows if config.crop else None)
+    written = outputs.write_table1(out, doc, list(dict.fromkeys([*paths, *tune_paths])), provenance.command_line(PROG, argv))
     print(text.table_markdown(doc))
-    print(f"{len(paths)} images in {doc['seconds']:.0f} s; wrote {', '.join(written)} to {out}/")
+    print(f"{len(paths)} images, {len(runs)} runs in {doc['seconds']:.0f} s; wrote {', '.join(written)} to {out}/")
     return 0
 
 

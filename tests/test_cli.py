@@ -27,6 +27,8 @@ def test_cli_sweep_writes_its_summary_and_spectra(picture, tmp_path, capsys):
             "--sweep", "1", "8", "3", "--no-video", "--out", str(out)]
     assert cli.main(args) == 0
     summary = json.loads((out / "sweep.json").read_text())
+    block = summary.pop("provenance")
+    assert block["config"]["mappings"] == ["gauss:1", "gauss:2.83", "gauss:8"] and block["command"].endswith(str(out))
     assert set(summary) == {"step", "iters", "sigmas", "final_train_psnr", "final_test_psnr", "best_sigma"}
     assert summary["step"] == summary["iters"] == 4
     assert summary["sigmas"] == [1.0, 2.83, 8.0]
@@ -43,6 +45,10 @@ def test_cli_sweep_writes_its_summary_and_spectra(picture, tmp_path, capsys):
     np.testing.assert_array_equal(np.asarray(Image.open(out / "spectra.png")), spectra)
     np.testing.assert_array_equal(np.asarray(Image.open(out / "gauss_2.83.png")), alone.images["gauss:2.83"])
     assert f"best σ {summary['best_sigma']:g}" in capsys.readouterr().out
+    rows = (out / "sweep.csv").read_text().splitlines()
+    assert rows[0] == "sigma,final_train_psnr,final_test_psnr,best" and len(rows) == 4
+    assert rows[2].split(",")[:3] == ["2.83", f"{summary['final_train_psnr'][1]:.4f}", f"{summary['final_test_psnr'][1]:.4f}"]
+    assert [r.split(",")[3] for r in rows[1:]] == [str(int(s == summary["best_sigma"])) for s in summary["sigmas"]]
 
 
 @pytest.mark.parametrize("sweep_args,words", [
@@ -60,3 +66,57 @@ def test_cli_refuses_a_bad_sweep_in_one_line(picture, tmp_path, capsys, sweep_ar
     with pytest.raises(SystemExit) as exit_:
         cli.parse_args([str(picture), "--sweep", "1", "2"])  # too few numbers: argparse's one-line error
     assert exit_.value.code == 2
+
+
+def test_cli_seeds_one_seed_has_no_spread_and_equals_the_single_run(picture, tmp_path, capsys):
+    out = tmp_path / "seeds"
+    args = [str(picture), "--size", "16", "--iters", "4", "--every", "2", "--width", "16", "--features", "8",
+            "--mappings", "none", "gauss:2", "--no-video", "--out", str(out)]
+    assert cli.main(args + ["--seeds", "3"]) == 0
+    summary = json.loads((out / "seeds.json").read_text())
+    alone = train.train(data.load_image(picture, 16), PAPER.replace(mappings=("none", "gauss:2"), size=16, iters=4,
+                                                                     every=2, width=16, features=8, seed=3))
+    assert summary["seeds"] == [3] and summary["provenance"]["config"]["seeds"] == [3]
+    for spec, row in summary["mappings"].items():
+        assert row["test"] == {"mean": alone.test_psnr[spec], "std": 0.0, "n": 1}  # float32 values, exactly
+        assert row["train"]["mean"] == alone.train_psnr[spec] and row["train"]["std"] == 0.0
+    metrics = json.loads((out / "seed-3" / "metrics.json").read_text())  # the seed's run writes a whole run
+    assert metrics["config"]["seed"] == 3 and metrics["mappings"]["none"]["final_test_psnr"] == alone.test_psnr["none"]
+    assert "± 0.00" in capsys.readouterr().out
+
+
+def test_seeds_are_summarised_by_the_population_std_and_refused_with_a_sentence():
+    from types import SimpleNamespace
+
+    from ffn.core import checks
+    from ffn.experiments import seeds
+
+    snap = lambda train, test: SimpleNamespace(train_psnr={"none": train}, test_psnr={"none": test})  # noqa: E731
+    summary = seeds.summarise({0: snap(10.0, 20.0), 1: snap(12.0, 24.0), 2: snap(11.0, float("nan"))})
+    assert summary["seeds"] == [0, 1, 2]
+    row = summary["mappings"]["none"]
+    assert row["final_test_psnr"] == [20.0, 24.0, None] and row["test"] == {"mean": 22.0, "std": 2.0, "n": 2}
+    assert row["train"] == {"mean": 11.0, "std": float(np.std([10.0, 12.0, 11.0])), "n": 3}
+    assert seeds.check_seeds([2, 0]) == (2, 0)
+    for bad, words in (([], "1 to 100 whole numbers"), ([1, 1], "must differ"), ([-1], "at least 0"),
+                       ([1.5], "whole number")):
+        with pytest.raises(checks.Invalid, match=words):
+            seeds.check_seeds(bad)
+
+
+def test_cli_crop_trains_on_the_centre_window_at_full_resolution(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    picture = rng.integers(0, 256, (40, 56, 3), dtype=np.uint8)
+    path = tmp_path / "big.png"
+    Image.fromarray(picture).save(path)
+    out = tmp_path / "crop"
+    args = [str(path), "--size", "16", "--iters", "4", "--every", "2", "--width", "16", "--features", "8",
+            "--mappings", "none", "--no-video", "--crop", "--out", str(out)]
+    assert cli.main(args) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "ground_truth.png")), picture[12:28, 20:36])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["crop"] is True
+    assert metrics["provenance"]["inputs"][0]["window"] == [20, 12, 36, 28]
+    assert "centre window (20, 12)-(36, 28)" in capsys.readouterr().out
+    assert cli.main([str(path), "--size", "48", "--crop", "--out", str(out)]) == 2  # a window larger than the image
+    assert "needs at least 48 pixels on each side" in capsys.readouterr().err

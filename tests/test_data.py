@@ -354,6 +354,61 @@ def test_good_sizes():
     assert "(got 37)" in pytest.raises(ValueError, data.check_size, 37).value.args[0]
 
 
+# --- Windows (the cropped protocol) ---------------------------------------------------------------
+
+
+def test_window_boxes_centre_one_and_centre_the_others_in_grid_cells_without_overlap():
+    assert data.window_boxes(512, 512, 128) == [(192, 192, 320, 320)]  # one: the centre
+    assert data.window_boxes(512, 512, 128, 4) == [(64, 64, 192, 192), (320, 64, 448, 192),
+                                                  (64, 320, 192, 448), (320, 320, 448, 448)]  # the quarters' centres
+    assert data.window_boxes(512, 512, 128, 3) == data.window_boxes(512, 512, 128, 4)[:3]  # row by row
+    assert data.window_boxes(128, 128, 128) == [(0, 0, 128, 128)]  # the whole picture
+    for width, height, count in ((512, 512, 16), (700, 530, 9), (1000, 300, 4), (97, 131, 1)):
+        boxes = data.window_boxes(width, height, 32 if width < 200 else 128, count)
+        for left, top, right, bottom in boxes:
+            assert 0 <= left < right <= width and 0 <= top < bottom <= height
+        cells = {(l * 2 // width, t * 2 // height) for l, t, *_ in boxes}  # noqa: E741
+        assert len(boxes) == count and len(set(boxes)) == count and (count < 4 or len(cells) == 4)
+        for a in boxes:  # no two overlap
+            assert all(a == b or a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1] for b in boxes)
+
+
+def test_windows_are_the_pixels_at_full_resolution_from_any_source(tmp_path):
+    picture = noise_image(70, 50, seed=3)
+    path = tmp_path / "noise.png"
+    picture.save(path)
+    stored = np.asarray(picture, np.float32) / 255.0
+    for source in (path, encode(picture), picture, np.asarray(picture), stored):
+        cut = data.windows(source, 16, 4)
+        assert [w.box for w in cut] == data.window_boxes(70, 50, 16, 4)
+        for (left, top, right, bottom), pixels in cut:
+            assert pixels.dtype == np.float32 and pixels.shape == (16, 16, 3)
+            np.testing.assert_array_equal(pixels, stored[top:bottom, left:right])
+
+
+def test_windows_follow_the_exif_orientation_and_composite_alpha_on_white():
+    (box, upright), = data.windows(jpeg_with_orientation(marked_landscape(), 6), 32)
+    assert box == (0, 8, 32, 40)  # the upright picture is 32 wide, 48 tall
+    assert is_red(upright[8, 28]) and not is_red(upright[8, 3])  # the marker, right edge, rows 4-12 of the window
+    rgba = Image.new("RGBA", (20, 20), (0, 0, 0, 0))
+    np.testing.assert_array_equal(data.windows(rgba, 16)[0].pixels, 1.0)
+
+
+def test_windows_refuse_too_small_a_picture_too_many_windows_and_what_load_image_refuses():
+    with pytest.raises(ImageError, match=r"This image is 40×30 pixels: a 32-px window .* at least 32 pixels on each side"):
+        data.windows(noise_image(40, 30), 32)
+    with pytest.raises(ImageError, match=r"holds at most 4 windows of 16 px that do not overlap \(a 2×2 grid\); 5 were"):
+        data.windows(noise_image(40, 32), 16, 5)
+    with pytest.raises(ValueError, match="windows \\(how many per image\\) must be at least 1"):
+        data.windows(noise_image(40, 32), 16, 0)
+    with pytest.raises(ValueError, match="even number"):
+        data.windows(noise_image(40, 32), 17)
+    with pytest.raises(ImageError, match="megapixels"):
+        data.windows(png_with_declared_size(8000, 8000), 16)
+    with pytest.raises(ImageError, match="not an image"):
+        data.windows(b"not an image", 16)
+
+
 # --- Coordinates and split ------------------------------------------------------------------------
 
 

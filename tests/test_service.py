@@ -85,3 +85,27 @@ def test_speed_is_learnt_per_network_shape():
     assert speed.rate(small) == pytest.approx(cost.iteration_flops(small) * 10.0 / 1e9)
     speed.observe(config.TINY, 1.0)  # too small to measure: kept out
     assert len(speed.observed) == 2
+
+
+def test_crop_is_a_page_value_that_reaches_the_config_the_image_and_the_plan(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    cropped = rules.make_config(**PAGE, crop=True)
+    assert cropped.crop and not rules.make_config(**PAGE).crop  # unticked by default, as every page sends it
+    assert rules.page_values(cropped)["crop"] is True and rules.make_config(**rules.page_values(cropped)) == cropped
+    assert rules.make_sweep_config(1, 8, 3, 64, 50, 1e-3, 3, 32, 16, 0, crop=True).crop
+    with pytest.raises(checks.Invalid, match="crop .* must be true or false") as refused:
+        rules.make_config(**PAGE, crop="yes")
+    assert refused.value.param == "crop"
+    picture = np.random.default_rng(0).integers(0, 256, (80, 100, 3), dtype=np.uint8)
+    path = tmp_path / "photo.png"
+    Image.fromarray(picture).save(path)
+    np.testing.assert_array_equal(rules.read_image(path, 64, crop=True), picture[8:72, 18:82] / np.float32(255))
+    assert rules.read_image(path, 64).shape == (64, 64, 3)  # the whole centre square, scaled
+    assert rules.trained_label(64, True) == "What will be trained: the centre 64×64 px at the image's own resolution"
+    speed = rules.Speed()
+    speed.gflops = 100.0
+    assert "at its own resolution" in rules.plan(cropped, speed) and "own resolution" not in rules.plan(
+        rules.make_config(**PAGE), speed)
+    assert "crop: true" in rules.api_description()

@@ -37,6 +37,9 @@ class Config:
     seed: int = 0  # draws B and the initial weights; a run is a function of its config and image
     model: str = "relu"  # "relu": the paper's ReLU MLP; "siren": sine activations (Sitzmann et al. 2020)
     w0: float = 30.0  # SIREN only: ω0, the frequency factor of its sine layers (30 in the SIREN paper)
+    # The cropped protocol: train on `size`-px windows cut from the image at its own resolution (ffn.core.data.windows:
+    # one run, the centre), not on its centre square scaled to `size`; the trainer itself does not read it.
+    crop: bool = False
 
     def __post_init__(self):
         from ffn.core.data import check_size  # data imports nothing from here; deferred to keep import order free
@@ -61,6 +64,7 @@ class Config:
         model = self.model.strip().lower() if isinstance(self.model, str) else self.model
         set_("model", checks.one_of(model, "model", MODELS, param="model"))
         set_("w0", checks.real(self.w0, "w0 (SIREN's ω₀)", *W0_LIMITS, param="w0"))
+        set_("crop", checks.flag(self.crop, "crop", param="crop"))
         if self.features % 2 and any(mappings.parse(s).kind == "posenc" for s in canonical):
             raise ValueError(f"Positional encoding needs an even number of features (got {self.features}).")
 

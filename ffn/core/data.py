@@ -1,7 +1,8 @@
 """Images in, pixel grids out: decoding, the centre-square resize, coordinates and the split.
 
 Everything a person can hand the explorer (a path, an upload's bytes, an open file, a PIL image or a
-NumPy array) passes through `load_image`, which returns a `(size, size, 3)` float32 array in [0, 1].
+NumPy array) passes through `load_image`, which returns a `(size, size, 3)` float32 array in [0, 1], or
+`windows`, which cuts `size`-px windows from the picture at its own resolution (the cropped protocol).
 This module is the edge: whatever cannot be used is refused here with an `ImageError` whose message
 is a sentence for a person (what was wrong, what is allowed), so the rest of `ffn` can trust its
 inputs.
@@ -15,8 +16,10 @@ trains on the even rows and columns and is tested on the odd ones (`train_pixels
 from __future__ import annotations
 
 import io
+import math
 import operator
 import os
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -33,6 +36,10 @@ __all__ = [
     "check_size",
     "decode_image",
     "load_image",
+    "Window",
+    "MAX_WINDOWS",
+    "window_boxes",
+    "windows",
     "coordinates",
     "train_pixels",
     "test_pixels",
@@ -43,6 +50,7 @@ MAX_PIXELS = 50_000_000  # width * height; a 48 MP phone photo passes, a decompr
 MAX_ASPECT = 10.0  # longer / shorter side; past this the centre square keeps under a tenth of it.
 MIN_RESOLUTION = 16  # px, smallest training grid `check_size` accepts.
 MAX_RESOLUTION = 2048  # px, largest; 4 M pixels is already far past what trains interactively.
+MAX_WINDOWS = 64  # windows cut from one picture (`windows`): an 8×8 grid
 
 _FORMATS = "PNG, JPEG, GIF, WebP, BMP, TIFF, …"
 # Pillow decoders tried on uploads. Plain raster formats only: EPS/PS would run Ghostscript on
@@ -115,6 +123,70 @@ def load_image(source, size: int) -> np.ndarray:
         left, top, right, bottom = _centre_square(width, height)
         pixels = _to_rgb_float(picture[top:bottom, left:right])
     return _resize(pixels, size)
+
+
+class Window(NamedTuple):
+    """A window cut from a picture at its own resolution (`windows`)."""
+
+    box: tuple[int, int, int, int]  # (left, top, right, bottom) in the upright picture's pixels
+    pixels: np.ndarray  # (size, size, 3) float32 sRGB in [0, 1]
+
+
+def window_boxes(width: int, height: int, size: int, count: int = 1) -> list[tuple[int, int, int, int]]:
+    """Where `windows` cuts `count` windows of `size`×`size` px from a `width`×`height` picture.
+
+    The picture is split into a g×g grid of cells, g = ⌈√count⌉, and window k is centred in cell k, counting row by
+    row from the top left: one window is the picture's centre; four are centred in its quarters. A cell is at least
+    `size` px on each side, so windows never overlap. Returns (left, top, right, bottom) boxes; raises `ImageError`
+    when the picture cannot hold them (with what it can hold) and `checks.Invalid` for a bad `size` or `count`.
+    """
+    size = check_size(size)
+    count = checks.whole(count, "windows (how many per image)", 1, MAX_WINDOWS, param="windows")
+    if min(width, height) < size:
+        raise ImageError(
+            f"This image is {width}×{height} pixels: a {size}-px window cut at its own resolution needs at least "
+            f"{size} pixels on each side. Choose a smaller size, or train on the whole image scaled to {size} px "
+            "(without crop)."
+        )
+    grid = math.isqrt(count - 1) + 1  # ⌈√count⌉
+    fits = min(width, height) // size  # cells per side that are at least a window wide
+    if grid > fits:
+        raise ImageError(
+            f"This {width}×{height} image holds at most {fits * fits} windows of {size} px that do not overlap "
+            f"(a {fits}×{fits} grid); {count} were asked for."
+        )
+    boxes = []
+    for k in range(count):
+        row, col = divmod(k, grid)
+        # The centre of cell (row, col) is ((2 col + 1) W / 2g, (2 row + 1) H / 2g); integer arithmetic, so a box
+        # is the same on every machine.
+        left = ((2 * col + 1) * width - grid * size) // (2 * grid)
+        top = ((2 * row + 1) * height - grid * size) // (2 * grid)
+        boxes.append((left, top, left + size, top + size))
+    return boxes
+
+
+def windows(source, size: int, count: int = 1) -> list[Window]:
+    """`count` windows of `size`×`size` px cut from an image at its own resolution (`window_boxes` says where).
+
+    The cropped protocol: a window keeps the picture's detail per pixel, where `load_image` scales the whole
+    centre square to `size` and shrinks its detail with it (a 512-px page of text at 128 px has glyphs smaller
+    than the training grid). `source` is anything `decode_image` accepts, checked as `load_image` checks it.
+    A file is decoded once in its own 8- or 16-bit form and only the windows become float32, so a large photograph
+    never costs a float copy of the whole of it (a NumPy source is the caller's array, converted as given).
+    Returns a list of `Window(box, pixels)`, pixels `(size, size, 3)` float32 sRGB in [0, 1], transparency on
+    white. Raises `ImageError` for an unusable image or one too small for the windows, `ValueError` for a bad
+    `size` or `count`.
+    """
+    size = check_size(size)
+    picture = _open(source)
+    if isinstance(picture, Image.Image):
+        boxes = window_boxes(picture.width, picture.height, size, count)
+        return [Window(box, _to_rgb_float(picture.crop(box))) for box in boxes]
+    height, width = picture.shape[:2]
+    boxes = window_boxes(width, height, size, count)
+    return [Window((left, top, right, bottom), _to_rgb_float(picture[top:bottom, left:right]))
+            for left, top, right, bottom in boxes]
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

@@ -62,10 +62,11 @@ def _finite(values):
 class History:
     """Everything a run's snapshots said: PSNR curves, timing, and small frames for the video."""
 
-    def __init__(self, config: Config, ground_truth: np.ndarray, name: str = "image"):
+    def __init__(self, config: Config, ground_truth: np.ndarray, name: str = "image", source=None):
         self.config = config
         self.ground_truth = data.to_uint8(ground_truth)  # (R, R, 3)
         self.name = name
+        self.source = source  # the image file's path, when there is one: metrics.json records its checksum
         self.steps: list[int] = []
         self.elapsed: list[float] = []  # seconds since the run started, at each snapshot
         self.train_psnr: dict[str, list[float]] = {s: [] for s in config.mappings}
@@ -167,9 +168,9 @@ def snapshots(history: History, image: np.ndarray) -> Iterator[Snapshot]:
         run.close()
 
 
-def record(image: np.ndarray, config: Config, name: str = "image") -> Iterator[tuple[History, Snapshot]]:
-    """The command line's run loop: trains `config` on `image` and yields (history, snapshot) after every
-    snapshot, the history already holding it. Closing the generator stops training."""
-    history = History(config, image, name)
+def record(image: np.ndarray, config: Config, name: str = "image", source=None) -> Iterator[tuple[History, Snapshot]]:
+    """The command line's run loop: trains `config` on `image` (read from file `source`, if given) and yields
+    (history, snapshot) after every snapshot, the history already holding it. Closing the generator stops training."""
+    history = History(config, image, name, source)
     for snap in snapshots(history, image):
         yield history, snap

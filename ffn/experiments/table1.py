@@ -14,9 +14,16 @@ cluster's job array) and `--merge DIR...` combines the slices' table1.json into 
 With --tune, every shard repeats the same (deterministic) σ search; to spend it once, tune in one run and give
 its σ to every shard with --sigma.
 
-The JSON document: {"dataset", "config": Config.to_dict() plus "sigma_tuning", "images": [path, ...],
-"mappings": {spec: {"test_psnr": [dB per image, null if diverged], "mean", "std", "n"}},
-"paper": {kind: {"mean", "std"}}, "std": what ± means, "shard": [I, N] or null, "seconds"}.
+With --crop the images are not scaled: each gives `--windows` windows of --size px cut at its own resolution
+(`ffn.core.data.windows`), so their detail per pixel is the image's (a 512-px page of text scaled to 128 px has
+glyphs finer than the training grid). With --seeds every mapping trains once per seed on every picture. The table
+is then over every run (image × window × seed) and says so.
+
+The JSON document: {"dataset", "config": Config.to_dict() plus "sigma_tuning", "seeds" and "windows" (per image
+with crop, else null), "images": [path, ...], "runs": [{"image", "window": [left, top, right, bottom] or null,
+"seed"}, ...], "mappings": {spec: {"test_psnr": [dB per run, null if diverged], "mean", "std", "n"}},
+"paper": {kind: {"mean", "std"}}, "std": what ± means, "protocol": the protocol in a sentence, "shard": [I, N] or
+null, "seconds"}; `ffn.present.outputs.write_table1` adds its "provenance".
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import json
 import math
 import pathlib
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -167,6 +175,65 @@ def train_images(images: Sequence[np.ndarray], config: Config,
     return out
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The cropped protocol and seeds
+
+
+class Picture(NamedTuple):
+    """One picture of a set as the protocol trains it: an image scaled to the resolution, or one window of it."""
+
+    name: str  # the image's name in table1.json (`image_name`)
+    window: tuple[int, int, int, int] | None  # (left, top, right, bottom) at the image's own resolution; None: scaled
+    pixels: np.ndarray  # (R, R, 3) float32 in [0, 1]
+
+
+def load_pictures(paths: Sequence[str | pathlib.Path], size: int, crop: bool = False, windows: int = 1) -> list[Picture]:
+    """Every image of `paths` as the protocol trains it, each opened now (a bad one is refused before any training):
+    its centre square scaled to `size` (`data.load_image`), or with `crop` its `windows` windows of `size` px cut at
+    its own resolution (`data.windows`). `windows` > 1 needs `crop`."""
+    from ffn.core import data
+
+    if not crop:
+        if windows != 1:
+            raise checks.Invalid("windows are cut only with crop: give --crop with --windows.", "windows")
+        return [Picture(image_name(p), None, data.load_image(p, size)) for p in paths]
+    return [Picture(image_name(p), w.box, w.pixels) for p in paths for w in data.windows(p, size, windows)]
+
+
+def describe_protocol(size: int, crop: bool, windows: int | None = None) -> str:
+    """The protocol in a sentence, as table1.json and table1.md state it."""
+    if not crop:
+        return f"whole images: each image's centre square scaled to {size}×{size} px"
+    windows = windows or 1
+    where = ("its centre" if windows == 1 else
+             f"centred in the cells of a {math.isqrt(windows - 1) + 1}-by-{math.isqrt(windows - 1) + 1} grid over it, "
+             "row by row")
+    return (f"cropped: {windows} window{'s' * (windows != 1)} of {size}×{size} px per image, cut at the image's own "
+            f"resolution ({where}), not the image scaled to {size} px; σ and S are set for the window's size")
+
+
+def train_pictures(pictures: Sequence[Picture], config: Config, seeds: Sequence[int] | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> tuple[list[dict], dict[str, list[float | None]]]:
+    """Trains every mapping of `config` on each picture once per seed (B and initial weights drawn from the seed;
+    default: `config.seed` alone). Returns (runs, spec -> final test PSNR per run): runs are
+    {"image", "window", "seed"} in the order picture, then seed, which is the order they train in;
+    `progress(run_index, steps_done)` is called after every snapshot."""
+    from ffn.core import train
+
+    seeds = tuple(seeds) if seeds else (config.seed,)
+    runs, out = [], {spec: [] for spec in config.mappings}
+    for picture in pictures:
+        for seed in seeds:
+            index = len(runs)
+            runs.append({"image": picture.name, "window": list(picture.window) if picture.window else None, "seed": seed})
+            for snap in train.run(picture.pixels, config.replace(seed=seed)):
+                if progress is not None:
+                    progress(index, snap.step)
+            for spec in config.mappings:
+                out[spec].append(_finite(snap.test_psnr[spec]))
+    return runs, out
+
+
 def check_sigmas(sigmas: Sequence) -> tuple[float, ...]:
     """A σ grid: 2 to MAX_MAPPINGS distinct positive numbers (cycles per image side), ascending."""
     if isinstance(sigmas, (str, bytes)) or not isinstance(sigmas, Sequence) or not 2 <= len(sigmas) <= MAX_MAPPINGS:
@@ -197,15 +264,26 @@ def tune_sigma(images: Sequence[np.ndarray], config: Config, sigmas: Sequence[fl
 
 
 def document(dataset: str, config: Config, names: Sequence[str], per_image: dict[str, list],
-             tuning: dict | None = None, shard_of: tuple[int, int] | None = None, seconds: float | None = None) -> dict:
-    """The table1.json document (module docstring) from per-image test PSNRs."""
+             tuning: dict | None = None, shard_of: tuple[int, int] | None = None, seconds: float | None = None,
+             runs: Sequence[dict] | None = None, seeds: Sequence[int] | None = None, windows: int | None = None) -> dict:
+    """The table1.json document (module docstring) from the test PSNRs per run (`train_pictures`). Without `runs`,
+    one run per image of `names`: the whole image, seed `config.seed`. `windows` is the windows per image (crop)."""
+    if runs is None:
+        runs = [{"image": name, "window": None, "seed": config.seed} for name in names]
+    seeds = list(seeds or [config.seed])
+    windows = (windows or 1) if config.crop else None
+    parts = [f"{len(names)} image{'s' * (len(names) != 1)}"] + [f"{windows} windows"] * bool(windows and windows > 1) \
+        + [f"{len(seeds)} seeds"] * (len(seeds) > 1)
     return {
         "dataset": dataset,
-        "config": {**config.to_dict(), "sigma_tuning": tuning},
+        "config": {**config.to_dict(), "sigma_tuning": tuning, "seeds": seeds, "windows": windows},
         "images": list(names),
+        "runs": [dict(r) for r in runs],
         "mappings": {spec: summarise(per_image[spec]) for spec in config.mappings},
         "paper": {kind: {"mean": m, "std": s} for kind, (m, s) in paper.TABLE1[dataset].items()},
-        "std": paper.STD,
+        "std": paper.STD if len(runs) == len(names) else
+               f"population standard deviation over the {len(runs)} runs ({' × '.join(parts)}; np.std, ddof=0)",
+        "protocol": describe_protocol(config.size, config.crop, windows),
         "shard": list(shard_of) if shard_of else None,
         "seconds": seconds,
     }
@@ -214,9 +292,10 @@ def document(dataset: str, config: Config, names: Sequence[str], per_image: dict
 def merge(docs: Sequence[dict]) -> dict:
     """The shards of one sharded run (each a table1.json document) -> the document one unsharded run gives.
 
-    Per-image values are put back in the sorted order of the whole list and the means and stds recomputed
-    from them. Refuses, with a sentence, documents of different datasets or settings, a missing or repeated
-    shard, or an image in two shards.
+    Per-run values are put back in the sorted order of the whole image list (an image's runs in their order) and
+    the means and stds recomputed from them; each shard's "provenance" is kept, in shard order, under
+    "shard_provenance". Refuses, with a sentence, documents of different datasets or settings, a missing or
+    repeated shard, or an image in two shards.
     """
     if not docs:
         raise ValueError("Nothing to merge: give the folders of every shard's table1.json.")
@@ -237,13 +316,18 @@ def merge(docs: Sequence[dict]) -> dict:
     names = [name for d in docs for name in d["images"]]
     if len(set(names)) != len(names):
         raise ValueError("An image appears in two shards; these are not the slices of one run.")
-    order = sorted(range(len(names)), key=lambda i: names[i])
+    config = _config(first)
+    runs = [r for d in docs for r in d.get("runs") or
+            [{"image": name, "window": None, "seed": config.seed} for name in d["images"]]]
+    order = sorted(range(len(runs)), key=lambda i: runs[i]["image"])  # stable: an image's runs keep their order
     values = {spec: [v for d in docs for v in d["mappings"][spec]["test_psnr"]] for spec in first["mappings"]}
     seconds = [d.get("seconds") for d in docs]
-    merged = document(first["dataset"], _config(first), [names[i] for i in order],
+    merged = document(first["dataset"], config, sorted(names),
                       {spec: [v[i] for i in order] for spec, v in values.items()}, first["config"]["sigma_tuning"],
-                      None, sum(seconds) if None not in seconds else None)
+                      None, sum(seconds) if None not in seconds else None, [runs[i] for i in order],
+                      first["config"].get("seeds"), first["config"].get("windows"))
     merged["config"] = first["config"]  # exactly as the shards wrote it
+    merged["shard_provenance"] = [d.get("provenance") for _, d in sorted(zip(shards, docs), key=lambda t: t[0])]
     return merged
 
 

@@ -1,10 +1,14 @@
 """The figures and files of a run: what the command line writes and the page offers as downloads.
 
 `write_outputs` writes an image run (metrics, pictures, curves, band errors, the video); `write_spectra`,
-`write_sweep` and `write_theory` what `python -m ffn` adds; `write_lab` the 1D lab's; `write_table1` a set's
-Table 1.
+`write_sweep` (`write_sweep_table`: its table as JSON and CSV), `write_seeds` and `write_theory` what
+`python -m ffn` adds; `write_lab` the 1D lab's; `write_table1` a set's Table 1. Every JSON document written here
+carries a "provenance" block (`ffn.core.provenance.record`: code, libraries, machine, input, setting, command, date).
 """
 
+import csv
+import dataclasses
+import io
 import json
 import math
 import pathlib
@@ -13,7 +17,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from ffn.core import bands, checks, ntk
+from ffn.core import bands, checks, data, ntk, provenance
 from ffn.experiments import lab1d, runs
 from ffn.present import grids, plots, text, video
 
@@ -36,13 +40,32 @@ def test_figure_at(history: runs.History, step: int):
     return plots.psnr_figure(history.steps, history.test_psnr, plots.TEST_TITLE, marker=step)
 
 
-def write_outputs(out_dir, history: runs.History, video_file: bool = True, charts: str = "inline") -> dict[str, pathlib.Path]:
+def run_inputs(config, source=None, command: str | None = None) -> list[dict]:
+    """The image file a run of `config` read (`provenance.file_facts`), with the window it trained on when cropped;
+    [] without a file. Without a `command` (the app) the file is named without its folder, which is the server's."""
+    if source is None:
+        return []
+    facts = provenance.file_facts(source, None if command else pathlib.Path(source).name)
+    if config.crop and facts["width"] is not None:  # a single run trains on the centre window
+        facts["window"] = list(data.window_boxes(facts["width"], facts["height"], config.size, 1)[0])
+    return [facts]
+
+
+def run_provenance(config, source=None, command: str | None = None) -> dict:
+    """The provenance block of a run's files: its `config`, its image file `source` (a path) and the command that
+    ran it (None: the app)."""
+    return provenance.record(config.to_dict(), run_inputs(config, source, command), command)
+
+
+def write_outputs(out_dir, history: runs.History, video_file: bool = True, command: str | None = None,
+                  charts: str = "inline") -> dict[str, pathlib.Path]:
     """Writes metrics.json, metrics.csv, one PNG per mapping, ground_truth.png, comparison.png, psnr.html,
     bands.html and training.mp4 into out_dir (created if needed). Returns name -> path.
 
-    `charts`: "inline" puts plotly.js (4.6 MB) in each chart page, which then opens offline (the command line);
-    "cdn" has the page load it from plotly's public CDN (a server's downloads: a few kB a page, not 4.6 MB a run;
-    the same numbers are in metrics.json)."""
+    metrics.json's "provenance" names `command` (the command line that ran it; None from the app). `charts`:
+    "inline" puts plotly.js (4.6 MB) in each chart page, which then opens offline (the command line); "cdn" has the
+    page load it from plotly's public CDN (a server's downloads: a few kB a page, not 4.6 MB a run; the same numbers
+    are in metrics.json)."""
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
@@ -52,7 +75,8 @@ def write_outputs(out_dir, history: runs.History, video_file: bool = True, chart
         Image.fromarray(picture).save(paths[name])
 
     paths["metrics.json"] = out / "metrics.json"
-    paths["metrics.json"].write_text(json.dumps(history.metrics(), indent=1, allow_nan=False))
+    document = {**history.metrics(), "provenance": run_provenance(history.config, history.source, command)}
+    paths["metrics.json"].write_text(json.dumps(document, indent=1, allow_nan=False))
     paths["metrics.csv"] = out / "metrics.csv"
     paths["metrics.csv"].write_text(history.csv())
     for spec in history.config.mappings:
@@ -81,13 +105,50 @@ def write_spectra(out: pathlib.Path, history) -> dict[str, pathlib.Path]:
     return paths
 
 
-def write_sweep(out: pathlib.Path, summary: dict) -> dict[str, pathlib.Path]:
-    """sweep.json (the summary of `ffn.experiments.sweep.summarise_sweep`) and sweep.html (PSNR against σ)."""
+def sweep_csv(summary: dict) -> str:
+    """A sweep's table as CSV: sigma, final_train_psnr, final_test_psnr, best (1 on the best σ's row); a diverged
+    network's PSNR is an empty cell."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["sigma", "final_train_psnr", "final_test_psnr", "best"])
+    cell = lambda v: "" if v is None else f"{v:.4f}"  # noqa: E731
+    for sigma, train, test in zip(summary["sigmas"], summary["final_train_psnr"], summary["final_test_psnr"]):
+        writer.writerow([f"{sigma:g}", cell(train), cell(test), int(sigma == summary["best_sigma"])])
+    return out.getvalue()
 
-    paths = {"sweep.json": out / "sweep.json", "sweep.html": out / "sweep.html"}
-    paths["sweep.json"].write_text(json.dumps(summary, indent=1, allow_nan=False))
+
+def write_sweep_table(out, summary: dict, config, source=None, command: str | None = None) -> dict[str, pathlib.Path]:
+    """sweep.json (the summary of `ffn.experiments.sweep.summarise_sweep` with the provenance of the sweep's
+    `config`, its image file `source` and `command`, None from the app) and sweep.csv (`sweep_csv`) in folder `out`
+    (created if needed): the sweep's table, to download."""
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"sweep.json": out / "sweep.json", "sweep.csv": out / "sweep.csv"}
+    document = {**summary, "provenance": run_provenance(config, source, command)}
+    paths["sweep.json"].write_text(json.dumps(document, indent=1, allow_nan=False))
+    paths["sweep.csv"].write_text(sweep_csv(summary))
+    return paths
+
+
+def write_sweep(out: pathlib.Path, summary: dict, config, source=None, command: str | None = None) -> dict[str, pathlib.Path]:
+    """sweep.json and sweep.csv (`write_sweep_table`) and sweep.html (PSNR against σ)."""
+
+    paths = write_sweep_table(out, summary, config, source, command)
+    paths["sweep.html"] = out / "sweep.html"
     plots.sweep_figure(summary, height=480).write_html(paths["sweep.html"], include_plotlyjs=True)
     return paths
+
+
+def write_seeds(out, summary: dict, config, seeds, source=None, command: str | None = None) -> dict[str, pathlib.Path]:
+    """seeds.json: `ffn.experiments.seeds.summarise` of runs of `config` repeated over `seeds`, with their
+    provenance (the config's seed replaced by the list)."""
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    block = run_provenance(config, source, command)
+    block["config"] = {**block["config"], "seed": None, "seeds": list(seeds)}
+    path = out / "seeds.json"
+    path.write_text(json.dumps({**summary, "provenance": block}, indent=1, allow_nan=False))
+    return {"seeds.json": path}
 
 
 def write_theory(out: pathlib.Path, image, config) -> dict[str, pathlib.Path]:
@@ -133,22 +194,28 @@ def lab_figures(snap: lab1d.LabSnapshot, height: int = 360) -> dict:
     }
 
 
-def write_lab(out, snap: lab1d.LabSnapshot, title: str = "Fourier features in 1D: what is learned when") -> dict:
-    """lab1d.json (`lab1d.summary`) and lab1d.html (the four figures and GUIDE, plotly.js inlined) in folder `out`."""
+def write_lab(out, snap: lab1d.LabSnapshot, title: str = "Fourier features in 1D: what is learned when",
+              config: lab1d.LabConfig | None = None, command: str | None = None) -> dict:
+    """lab1d.json (`lab1d.summary`, with the provenance of `config`, the run's setting, and `command`) and
+    lab1d.html (the four figures and GUIDE, plotly.js inlined) in folder `out`."""
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"lab1d.json": out / "lab1d.json", "lab1d.html": out / "lab1d.html"}
-    paths["lab1d.json"].write_text(json.dumps(lab1d.summary(snap), indent=1, allow_nan=False))
+    setting = dataclasses.asdict(config) if config is not None else None
+    document = {**lab1d.summary(snap), "provenance": provenance.record(setting, (), command)}
+    paths["lab1d.json"].write_text(json.dumps(document, indent=1, allow_nan=False))
     notes = lab1d.GUIDE.replace("**", "").replace("`", "")  # the page renders GUIDE as Markdown; here it is plain text
     plots.write_figures_html(paths["lab1d.html"], lab_figures(snap, height=400), title=title, notes=notes)
     return paths
 
 
-def write_table1(out: str | pathlib.Path, doc: dict) -> dict[str, pathlib.Path]:
-    """Writes table1.json and table1.md (`text.table_markdown`) into folder `out`; returns their paths."""
+def write_table1(out: str | pathlib.Path, doc: dict, inputs=(), command: str | None = None) -> dict[str, pathlib.Path]:
+    """Writes table1.json (with the provenance of the files in `inputs`, the images read or the shards' table1.json
+    merged, and `command`) and table1.md (`text.table_markdown`) into folder `out`; returns their paths."""
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"table1.json": out / "table1.json", "table1.md": out / "table1.md"}
+    doc = {**doc, "provenance": provenance.record(doc["config"], inputs, command)}
     paths["table1.json"].write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     paths["table1.md"].write_text(text.table_markdown(doc) + "\n")
     return paths

@@ -94,7 +94,8 @@ def table_markdown(doc: dict) -> str:
     fields = {k: v for k, v in doc["config"].items() if k in Config.__dataclass_fields__}
     config = Config(**fields)
     n = len(doc["images"])
-    lines = [f"| mapping | ours, test PSNR (dB), n = {n} | paper, {dataset} images |", "|---|---:|---:|"]
+    runs = len(doc.get("runs") or doc["images"])
+    lines = [f"| mapping | ours, test PSNR (dB), n = {runs} | paper, {dataset} images |", "|---|---:|---:|"]
     reasons = []
     for spec, row in doc["mappings"].items():
         kind = mappings.parse(spec).kind
@@ -105,9 +106,13 @@ def table_markdown(doc: dict) -> str:
         lines.append(f"| {name} (`{spec}`) | {ours} | {_mean_std(theirs['mean'], theirs['std'])} |")
         reasons += [r for r in paper.differences(config, spec, dataset) if r not in reasons]
     c = config
+    seeds = doc["config"].get("seeds") or [c.seed]
+    seeds_text = f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(map(str, seeds))}"
     text = "\n".join(lines) + (
+        (f"\n\n**Cropped protocol**: {doc['protocol'].removeprefix('cropped: ')}." if c.crop else "") +
         f"\n\nOurs: {n} {dataset} image{'s' * (n != 1)} at {c.size} px, {c.iters} steps, {c.depth}×{c.width} "
-        f"{paper.NETWORKS.get(c.model, c.model)} network, {c.features} features, seed {c.seed}; ± is the {paper.STD}. "
+        f"{paper.NETWORKS.get(c.model, c.model)} network, {c.features} features, {seeds_text}; "
+        f"± is the {doc.get('std', paper.STD)}. "
         "Paper: Tancik et al. 2020, Table 1 (512 px, 2000 steps, 4×256 ReLU MLP, 256 features; mean ± std over "
         f"its {'DIV2K photographs' if dataset == 'natural' else 'text images'}).")
     tuning = doc["config"].get("sigma_tuning")

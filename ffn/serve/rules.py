@@ -151,9 +151,12 @@ def capped(config: configs.Config, caps: Caps | None = None, speed: "Speed | Non
 
 
 def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
-                model="relu", w0=30.0, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
-    """A checked, capped Config from the page's values as sent; `checks.Invalid` names the value at fault."""
+                model="relu", w0=30.0, crop=False, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
+    """A checked, capped Config from the page's values as sent; `checks.Invalid` names the value at fault.
+
+    `crop` (a checkbox) trains on the image's centre window of `size` px at its own resolution (`read_image`)."""
     size = check_size(size)
+    crop = checks.flag(crop, "crop (a window at the image's own resolution)", param="crop")
     specs = resolve_specs(selected, sigma_log10, extra, size)
     if checks.flag(paper_lr, "paper_lr (the paper's lr for none/basic)"):
         specs = tuple(f"{s}@0.01" if s in ("none", "basic") else s for s in specs)
@@ -161,7 +164,7 @@ def make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, 
     lr, width, features = (checks.text_number(v.strip()) if isinstance(v, str) else v for v in (lr, width, features))
     within_caps(dict(iters=iters, depth=depth, width=width, features=features), caps or CAPS)
     config = _config("extra", mappings=specs, size=size, iters=iters, lr=lr, depth=depth, width=width,
-                     features=features, seed=seed, model=model, w0=w0, every=configs.CPU.every)
+                     features=features, seed=seed, model=model, w0=w0, crop=crop, every=configs.CPU.every)
     return capped(config, caps, speed)
 
 
@@ -171,9 +174,10 @@ def replay_span(iters) -> int:
 
 
 def make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
-                      w0=30.0, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
+                      w0=30.0, crop=False, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
     """A checked, capped Config of a σ sweep from the page's values as sent."""
-    base = make_config(["none"], 0, "", size, iters, lr, False, depth, width, features, seed, model, w0, caps)
+    base = make_config(["none"], 0, "", size, iters, lr, False, depth, width, features, seed, model, w0, crop,
+                       caps=caps)
     try:
         config = sweep.sweep_config(base, sigma_min, sigma_max, n)
     except checks.Invalid:
@@ -204,7 +208,7 @@ def page_values(config: configs.Config) -> dict:
     return dict(selected=selected, sigma_log10=round(math.log10(sigma if sigma is not None else 2.5), 2),
                 extra=" ".join(extra), size=config.size, iters=config.iters, lr=config.lr, paper_lr=paper_lr,
                 depth=config.depth, width=config.width, features=config.features, seed=config.seed,
-                model=config.model, w0=config.w0)
+                model=config.model, w0=config.w0, crop=config.crop)
 
 
 # --- Cost and advice, shown before a run --------------------------------------------------------------------------
@@ -237,6 +241,9 @@ def plan(config: configs.Config, speed: Speed) -> str:
              f"about **{duration(seconds)}** here ({cost.run_flops(config) / 1e12:.1f} TFLOP)."]
     if seconds > 300:
         lines.append("That is long for this machine: try fewer steps, a smaller image or fewer mappings.")
+    if config.crop:
+        lines.append(f"Trained on the image's centre {config.size}×{config.size} px at its own resolution (its detail "
+                     "per pixel kept), not on the whole image scaled.")
     lines += [f"⚠️ {w}" for m in config.parsed if (w := mappings.overfit_warning(m, config.size)) and m.kind != "gauss"]
     notes = [f"- **{m.spec}**: {what_to_notice(m, config.size)}" for m in config.parsed] if config.model == "relu" else []
     return "  \n".join(lines) + ("\n\nWhat the paper leads us to expect (the run says what it did):\n"
@@ -264,10 +271,18 @@ def uploaded_path(image, upload_folder, examples) -> str:
                          "paths on the server are not read.", "image_path")
 
 
-def preview(image, upload_folder, examples, size) -> tuple:
-    """(picture, size): what a run at `size` px would train on, the centre square of the visitor's image."""
+def preview(image, upload_folder, examples, size, crop=False) -> tuple:
+    """(picture, size): what a run at `size` px would train on, the centre square of the visitor's image scaled to
+    `size`, or with `crop` its centre window of `size` px at its own resolution."""
     size = check_size(size)
-    return read_image(uploaded_path(image, upload_folder, examples), size), size
+    return read_image(uploaded_path(image, upload_folder, examples), size, crop), size
+
+
+def trained_label(size: int, crop=False) -> str:
+    """The caption of the picture `preview` gives: what a run will train on."""
+    if checks.flag(crop, "crop", param="crop"):
+        return f"What will be trained: the centre {size}×{size} px at the image's own resolution"
+    return f"What will be trained: the centre square at {size}×{size} px"
 
 
 def check_size(size) -> int:
@@ -287,16 +302,17 @@ DECODES = threading.BoundedSemaphore(env.CONCURRENT_DECODES)
 DECODE_WAIT = 30.0  # seconds a decode waits for its turn before it is refused
 
 
-def read_image(path: str | pathlib.Path, size: int):
-    """The image at an `uploaded_path`, decoded by `ffn.core.data` (whose messages then name no server path), at a
-    checked size, while at most `env.CONCURRENT_DECODES` decodes run on this server."""
+def read_image(path: str | pathlib.Path, size: int, crop=False):
+    """The image at an `uploaded_path`, decoded by `ffn.core.data` (whose messages then name no server path): its
+    centre square scaled to `size`, or with `crop` its centre window of `size` px at its own resolution
+    (`data.windows`); at a checked size, while at most `env.CONCURRENT_DECODES` decodes run on this server."""
     size = check_size(size)
     if not DECODES.acquire(timeout=DECODE_WAIT):
         raise checks.Invalid("This server is decoding other visitors' images right now; try again in a moment.",
                              "image_path")
     try:
         with open(path, "rb") as file:
-            return data.load_image(file, size)
+            return data.windows(file, size)[0].pixels if crop else data.load_image(file, size)
     except FileNotFoundError:
         raise checks.Invalid("The uploaded image is no longer on the server (uploads are kept for a few hours); "
                              "upload it again.", "image_path") from None
@@ -331,7 +347,9 @@ def api_description() -> str:
         f"iters: 1 to {CAPS.iters}; lr: above 0, at most 1; paper_lr: true for lr 1e-2 on none and basic; "
         f"depth: {names['depth'][1]} to {CAPS.depth}; width: {names['width'][1]} to {CAPS.width}; "
         f"features: {names['features'][1]} to {CAPS.features} (even with posenc); seed: 0 to {names['seed'][2]}; "
-        f"model: {' or '.join(configs.MODELS)}; w0 (SIREN's ω0): {configs.W0_LIMITS[0]:g} to {configs.W0_LIMITS[1]:g}. "
+        f"model: {' or '.join(configs.MODELS)}; w0 (SIREN's ω0): {configs.W0_LIMITS[0]:g} to {configs.W0_LIMITS[1]:g}; "
+        "crop: true to train on the image's centre size×size pixels at its own resolution (the image must be at "
+        "least that large), false (the default) for the whole centre square scaled to size. "
         f"At most {configs.MAX_MAPPINGS} mappings; a run must fit this server's memory and time caps.")
 
 
