@@ -29,7 +29,9 @@ def test_cli_sweep_writes_its_summary_and_spectra(picture, tmp_path, capsys):
     summary = json.loads((out / "sweep.json").read_text())
     block = summary.pop("provenance")
     assert block["config"]["mappings"] == ["gauss:1", "gauss:2.83", "gauss:8"] and block["command"].endswith(str(out))
-    assert set(summary) == {"step", "iters", "sigmas", "final_train_psnr", "final_test_psnr", "best_sigma"}
+    assert set(summary) == {"step", "iters", "sigmas", "final_train_psnr", "final_test_psnr", "best_sigma", "plateau"}
+    low, high = summary["plateau"]  # σ within sweep.PLATEAU_DB of the best, the best among them
+    assert low <= summary["best_sigma"] <= high
     assert summary["step"] == summary["iters"] == 4
     assert summary["sigmas"] == [1.0, 2.83, 8.0]
     assert len(summary["final_train_psnr"]) == len(summary["final_test_psnr"]) == 3
