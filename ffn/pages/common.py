@@ -72,9 +72,9 @@ def uploaded_path(image) -> str:
     return rules.uploaded_path(image, gr.utils.get_upload_folder(), _EXAMPLE_FILES)
 
 
-def preview(image, size) -> tuple:
+def preview(image, size, crop=False) -> tuple:
     """`rules.preview` for this server."""
-    return rules.preview(image, gr.utils.get_upload_folder(), _EXAMPLE_FILES, size)
+    return rules.preview(image, gr.utils.get_upload_folder(), _EXAMPLE_FILES, size, crop)
 
 
 def check_image(image_path):

@@ -23,7 +23,7 @@ from ffn.serve import disk, env, rules, views
 QUICK = rules.page_values(configs.CPU)  # the page's defaults: the CPU quick look
 DOWNLOADS = ("training.mp4", "comparison.png", "bands.html", "metrics.json", "metrics.csv")  # of write_outputs
 SETTINGS = ("selected", "sigma_log10", "extra", "size", "iters", "lr", "paper_lr", "depth", "width", "features",
-            "seed", "model", "w0")
+            "seed", "model", "w0", "crop")
 PRESETS = {"Class demo (30 s)": configs.CLASS, "CPU quick look": configs.CPU, "Paper setting (512 px)": configs.PAPER}
 
 
@@ -35,14 +35,15 @@ def describe_plan(*values) -> str:
         return f"⚠️ {e}"
 
 
-def trained_preview(image_path, size):
-    """What a run will train on: the image's centre square at the chosen resolution (nothing when it cannot be
-    read; the upload check says why)."""
+def trained_preview(image_path, size, crop=False):
+    """What a run will train on: the image's centre square at the chosen resolution, or with `crop` its centre
+    window at its own resolution (nothing when it cannot be read; the upload check says why)."""
     try:
-        picture, size = common.preview(image_path, size)
+        picture, size = common.preview(image_path, size, crop)
+        label = rules.trained_label(size, crop)
     except ValueError:
         return None, gr.update(label="What will be trained")
-    return picture, gr.update(label=f"What will be trained: the centre square at {size}×{size} px")
+    return picture, gr.update(label=label)
 
 
 def check_run(image_path, *values) -> None:
@@ -64,15 +65,15 @@ def prepare(image_path, *values):
 
 
 def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
-              model="relu", w0=30.0, current: views.Run | None = None, request: gr.Request = None):
+              model="relu", w0=30.0, crop=False, current: views.Run | None = None, request: gr.Request = None):
     """Streams (status, gallery, train plot, test plot, band-error plot, downloads, current run) while every
     mapping trains; the current run (a gr.State, not part of the API) is what the views are derived from."""
     with common.refused(request):
         config = rules.make_config(selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features,
-                                   seed, model, w0, speed=common.SPEED)
+                                   seed, model, w0, crop, speed=common.SPEED)
         path = common.uploaded_path(image_path)
-        image = rules.read_image(path, config.size)
-    history = runs.History(config, image, pathlib.Path(path).stem)
+        image = rules.read_image(path, config.size, config.crop)
+    history = runs.History(config, image, pathlib.Path(path).stem, source=path)
     run = views.Run((current.number if current else 0) + 1, history)
     with common.running(request) as flag:
         yield (f"**Starting** {run.label}: {len(config.mappings)} mappings × {config.iters} steps…",
@@ -174,6 +175,9 @@ def build(demo: gr.Blocks) -> None:
                                  info="SIREN is the other standard answer to spectral bias; try it with No mapping")
                 w0 = gr.Slider(*configs.W0_LIMITS, value=QUICK["w0"], step=1, label="SIREN ω₀",
                                info="its first layer's frequency scale")
+                crop = gr.Checkbox(value=QUICK["crop"], label="Crop: a window at the image's own resolution",
+                                   elem_id="crop", info="instead of the whole image scaled down: keeps its fine detail "
+                                                        "per pixel (small text stays readable)")
             with gr.Accordion("What am I looking at?", open=False):
                 gr.Markdown(texts.INTRO + texts.EXPLAIN)
         with gr.Column(scale=5):
@@ -199,12 +203,12 @@ def build(demo: gr.Blocks) -> None:
             files = gr.File(label="Downloads", file_count="multiple", elem_id="downloads")
             current = gr.State(None, time_to_live=3600)  # this visitor's run (views.Run)
             tabs = run_views.build(demo, current, image, size, iters, lr, depth, width, features, seed, model, w0,
-                                    selected, sigma)
+                                    crop, selected, sigma)
 
-    settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed, model, w0]
+    settings = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, seed, model, w0, crop]
+    preset_outputs = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0, crop]
     with lesson_slot:
-        lesson.build(image, [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0],
-                     tabs.tabs)
+        lesson.build(image, preset_outputs, tabs.tabs)
     presenting.change(None, presenting, None, js="(on) => { document.body.classList.toggle('presentation', on); }")
     # preprocess=False on the plan and the runs: the handlers get the values as sent and check them all themselves
     # (make_config), with a sentence for each mistake; Gradio's own checks fail on some with a bare "error".
@@ -215,10 +219,9 @@ def build(demo: gr.Blocks) -> None:
               preprocess=False)
     sigma.change(sigma_info, sigma, sigma, queue=False, show_progress="hidden", api_visibility="private",
                  preprocess=False)
-    for trigger in (image.change, size.change):
-        trigger(trained_preview, [image, size], [preview, preview], queue=False, show_progress="hidden",
+    for trigger in (image.change, size.change, crop.change):
+        trigger(trained_preview, [image, size, crop], [preview, preview], queue=False, show_progress="hidden",
                 api_visibility="private", preprocess=False)
-    preset_outputs = [selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0]
     for label, button in preset_buttons.items():
         button.click(functools.partial(preset, PRESETS[label]), None, preset_outputs, queue=False,
                      api_visibility="private")

@@ -65,7 +65,8 @@ def set_up(step: Step) -> list:
     values = rules.page_values(step.config)
     image = str(common.ASSETS / step.image)
     settings = [gr.update(value=values[name]) for name in ("selected", "sigma_log10", "extra", "size", "iters", "lr",
-                                                            "paper_lr", "depth", "width", "features", "model", "w0")]
+                                                            "paper_lr", "depth", "width", "features", "model", "w0",
+                                                            "crop")]
     tab = gr.Tabs(selected=step.tab) if step.tab else gr.skip()
     count = len(step.config.mappings)
     said = (f"✔ Set up for **{step.title}**: {step.config.size} px, {count} mapping{'s' * (count != 1)}. "
@@ -76,7 +77,7 @@ def set_up(step: Step) -> list:
 def build(image, settings: list, views_tabs: gr.Tabs) -> None:
     """Lays out the lesson (a collapsed accordion) and wires each step to the page's controls.
 
-    settings: the page's selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0."""
+    settings: the page's selected, sigma, extra, size, iters, lr, paper_lr, depth, width, features, model, w0, crop."""
     with gr.Accordion("A guided lesson for a class: six steps, each under a minute here", open=False,
                       elem_id="lesson"):
         with gr.Walkthrough(selected=0, elem_id="lesson-steps") as walk:

@@ -7,6 +7,8 @@ clears them all (`cleared`), the cheap ones are drawn when it ends (`show`), the
 
 import dataclasses
 import pathlib
+import shutil
+import tempfile
 
 import gradio as gr
 
@@ -15,8 +17,8 @@ from ffn.core import train
 from ffn.experiments import sweep as sweeps
 from ffn.experiments import table1
 from ffn.pages import common, texts
-from ffn.present import plots, text
-from ffn.serve import env, rules, views
+from ffn.present import outputs, plots, text
+from ffn.serve import disk, env, rules, views
 
 
 @dataclasses.dataclass
@@ -47,7 +49,7 @@ def cleared() -> tuple:
     return (None, None, None, None, None, waiting,  # spectra, radial, row, errors, kernel slices, paper table
             None, None, None,  # zoom, kernel heatmap, NTK heatmap
             waiting, None, None,  # theory: status, spectrum, pictures
-            waiting, None, None)  # σ sweep: status, chart, best σ
+            waiting, None, None, None)  # σ sweep: status, chart, best σ, its table
 
 
 def set_table_text() -> str:
@@ -92,23 +94,28 @@ def theory_view(current, request: gr.Request = None):
 
 
 def sweep_run(image_path, sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed, model="relu",
-              w0=30.0, request: gr.Request = None):
-    """Trains one Gaussian mapping at n log-spaced σ in one batched run; streams (status, chart, best σ)."""
+              w0=30.0, crop=False, request: gr.Request = None):
+    """Trains one Gaussian mapping at n log-spaced σ in one batched run; streams (status, chart, best σ, the sweep's
+    table as JSON and CSV when it ends)."""
     with common.refused(request):
         config = rules.make_sweep_config(sigma_min, sigma_max, n, size, iters, lr, depth, width, features, seed,
-                                         model, w0, speed=common.SPEED)
+                                         model, w0, crop, speed=common.SPEED)
         path = common.uploaded_path(image_path)
-        image = rules.read_image(path, config.size)
+        image = rules.read_image(path, config.size, config.crop)
     name = pathlib.Path(path).stem
     with common.running(request) as flag:
         for update in common.updates(train.run(image, config), flag):
             summary = sweeps.summarise_sweep(update.snap)
-            if update.final:
-                yield (views.sweep_verdict(summary, update.snap.step, name, update.note), plots.sweep_figure(summary),
-                       summary["best_sigma"])
-            else:
+            if not update.final:
                 yield (f"σ sweep on {name}: " + text.status_line(update.snap, update.rate), plots.sweep_figure(summary),
-                       gr.skip())
+                       gr.skip(), gr.skip())
+        out = pathlib.Path(tempfile.mkdtemp(prefix="sweep-", dir=disk.process_dir()))
+        try:
+            paths = outputs.write_sweep_table(out, summary, config, path)
+            yield (views.sweep_verdict(summary, update.snap.step, name, update.note), plots.sweep_figure(summary),
+                   summary["best_sigma"], [str(p) for p in paths.values()])
+        finally:
+            shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
 
 
 def check_sweep(image_path, *values) -> None:
@@ -136,7 +143,8 @@ def theory_plan(current) -> str:
     return views.theory_cost(current)
 
 
-def build(demo, current, image, size, iters, lr, depth, width, features, seed, model, w0, selected, sigma) -> Tabs:
+def build(demo, current, image, size, iters, lr, depth, width, features, seed, model, w0, crop, selected,
+          sigma) -> Tabs:
     """Lays out the views and wires their events; returns what the page's run wires to them."""
     gr.Markdown("### Look closer at the run")
     note = gr.Markdown(views.NO_RUN, elem_id="views-note")
@@ -194,6 +202,8 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
             sweep_plan = gr.Markdown(elem_id="sweep-plan")
             sweep_status = gr.Markdown(elem_id="sweep-status")
             sweep_plot = gr.Plot(show_label=False, elem_id="sweep-plot")
+            sweep_files = gr.File(label="The sweep's table (JSON, CSV)", file_count="multiple",
+                                  elem_id="sweep-downloads")
         with gr.Tab("Paper's numbers", elem_id="tab-paper", id="tab-paper"):
             gr.Markdown(notes["paper"])
             table = gr.Markdown(views.NO_RUN, elem_id="paper-table")
@@ -219,8 +229,9 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
     demo.load(theory_plan, current, theory_cost, queue=False, show_progress="hidden", api_visibility="private")
     theory_button.click(theory_view, current, [theory_status, theory_plot, theory_img], concurrency_id="jobs",
                         api_visibility="private", show_progress_on=[theory_status])
-    sweep_settings = [sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0]
-    sweep_button.click(sweep_run, [image] + sweep_settings, [sweep_status, sweep_plot, best_sigma], api_name="sweep",
+    sweep_settings = [sweep_min, sweep_max, sweep_n, size, iters, lr, depth, width, features, seed, model, w0, crop]
+    sweep_button.click(sweep_run, [image] + sweep_settings, [sweep_status, sweep_plot, best_sigma, sweep_files],
+                       api_name="sweep",
                        concurrency_id="jobs", show_progress="minimal", show_progress_on=[sweep_status],
                        preprocess=False, validator=common.validator(sweep_run, check_sweep))
     use_button.click(use_sigma, [best_sigma, selected], [sigma, selected, sweep_status], queue=False,
@@ -230,6 +241,6 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
                 api_visibility="private", preprocess=False)
     return Tabs(note, row, tabs,
                 [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, zoom_img, kernel_map, ntk_map,
-                 theory_status, theory_plot, theory_img, sweep_status, sweep_plot, best_sigma],
+                 theory_status, theory_plot, theory_img, sweep_status, sweep_plot, best_sigma, sweep_files],
                 [note, spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, row, zoom_spec, kernel_spec,
                  theory_cost])
