@@ -73,7 +73,8 @@ def main(argv=None):
     disk.remove_leftovers()  # the run folders of a server that was killed (never a live one's)
     train.enable_compilation_cache(env.CACHE_DIR)
     warm = lambda: [train.warm_up(c) for c in (configs.CPU, configs.CLASS)]  # noqa: E731 (the presets' programs)
-    threading.Thread(target=warm, name="warm-up", daemon=True).start()
+    if env.WARM_UP:
+        threading.Thread(target=warm, name="warm-up", daemon=True).start()
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):  # Gradio's own lines, including a long one when sharing fails
         _, local_url, share_url = demo.launch(server_name=args.host, server_port=args.port, share=share,

@@ -109,14 +109,16 @@ def load_image(source, size: int) -> np.ndarray:
     size = check_size(size)
     picture = _open(source)
     if isinstance(picture, Image.Image):
-        picture = picture.crop(_centre_square(picture.width, picture.height))
-        factor = picture.width // (2 * size)
+        box = _centre_square(picture.width, picture.height)
+        factor = (box[2] - box[0]) // (2 * size)
         if factor >= 2:
             # A big image of any mode is box-averaged by a whole factor first, so the float copy
             # below is ~2-4x the target instead of full size (800 MB of float32 for a 50 MP RGBA
             # image). Rounding the averages back to the mode's levels costs at most half a level;
             # Lanczos then still sees at least two source pixels per output pixel.
-            picture = _reduce(picture, factor)
+            picture = _reduce(picture, factor, box)
+        else:
+            picture = picture.crop(box)
         pixels = _to_rgb_float(picture)
     else:
         height, width = picture.shape[:2]
@@ -332,12 +334,15 @@ def _load(image: Image.Image) -> Image.Image:
             f"({_reason(err)}). Try exporting it again."
         ) from err
     try:
-        # Returns a new image either way, so the caller's (or the closed file's) image is not kept.
+        if image.getexif().get(0x0112, 1) in (0, 1):  # upright already (0 is an invalid tag, read as upright)
+            # No copy: a 50 MP RGBA image is 200 MB, and every later step (crop, reduce, convert) makes a new
+            # image, so the caller's is never changed.
+            return image
         return ImageOps.exif_transpose(image)
     except Exception:
         # Malformed EXIF is common in the wild and says nothing about the pixels: keep them as
         # stored rather than refuse a picture that displays fine everywhere else.
-        return image.copy()
+        return image
 
 
 def _check_dimensions(width: int, height: int) -> None:
@@ -402,29 +407,43 @@ def _array_to_float(array: np.ndarray) -> np.ndarray:
     )
 
 
-def _reduce(image: Image.Image, factor: int) -> Image.Image:
-    """`image` box-averaged by a whole `factor`, in a mode whose average is right: transparent
-    images premultiplied (so a transparent pixel's colour does not bleed into its neighbours),
-    16-bit ones widened to 32-bit integers, palettes, bilevel and colour spaces whose channels do
-    not average (HSV) taken to 8-bit L, RGB or RGBA first. No float copy is made here."""
+def _reduce(image: Image.Image, factor: int, box: tuple[int, int, int, int]) -> Image.Image:
+    """The `box` of `image` box-averaged by a whole `factor`, in a mode whose average is right:
+    transparent images premultiplied (so a transparent pixel's colour does not bleed into its
+    neighbours), 16-bit ones widened to 32-bit integers, palettes, bilevel and colour spaces whose
+    channels do not average (HSV) taken to 8-bit L, RGB or RGBA first. Done a strip of rows at a
+    time, so no second full-size copy is made (a 50 MP RGBA image is 200 MB already), and no
+    float copy at all."""
     mode = image.mode
     if mode == "1":
-        image = image.convert("L")
+        work = result = "L"
     elif mode.startswith("I;16"):
-        image = image.convert("I")
+        work = result = "I"
     elif mode == "P":
         transparent = "transparency" in image.info or image.palette.mode == "RGBA"
-        image = image.convert("RGBA" if transparent else "RGB")
-    elif mode not in ("L", "LA", "I", "F", "RGB", "RGBA"):
+        result = "RGBA" if transparent else "RGB"
+        work = "RGBa" if transparent else "RGB"
+    elif mode in ("L", "I", "F", "RGB"):
+        work = result = mode
+    elif mode in ("RGBA", "LA"):
+        work, result = {"RGBA": "RGBa", "LA": "La"}[mode], mode
+    else:  # PA, La, RGBa, RGBX, CMYK, YCbCr, LAB, HSV
         alpha = "A" in image.getbands() or "a" in image.getbands()
+        work, result = ("RGBa", "RGBA") if alpha else ("RGB", "RGB")
+    left, top, right, bottom = box
+    width, height = (right - left) // factor, (bottom - top) // factor
+    out = Image.new(result, (width, height))
+    rows = factor * max(1, 2**20 // (factor * (right - left)))  # about a megapixel a strip, whole output rows
+    for y in range(top, top + height * factor, rows):
+        strip = image.crop((left, y, left + width * factor, min(y + rows, top + height * factor)))
         try:
-            image = image.convert("RGBA" if alpha else "RGB")
+            strip = strip.convert(result) if strip.mode != result else strip  # P, 1, CMYK, … to L, RGB or RGBA
+            strip = strip.convert(work) if strip.mode != work else strip  # then premultiplied, if transparent
         except ValueError as err:
             raise ImageError(f"Images in colour mode {mode} are not supported.") from err
-    premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(image.mode)
-    if premultiplied:
-        return image.convert(premultiplied).reduce(factor).convert(image.mode)
-    return image.reduce(factor)
+        reduced = strip.reduce(factor)
+        out.paste(reduced.convert(result) if reduced.mode != result else reduced, (0, (y - top) // factor))
+    return out
 
 
 def _mode_to_float(image: Image.Image) -> np.ndarray:

@@ -10,6 +10,7 @@
 | FFN_CONCURRENT_DECODES | 2 | uploads decoded at once (each takes a full-resolution copy, up to ~0.4 GB) |
 | FFN_MAX_OUTPUT_MB | 200 | this server's run outputs kept for download, in all; the oldest go first beyond it |
 | FFN_CACHE_DIR | .cache/jax | JAX's persistent compilation cache |
+| FFN_WARM_UP | 1 | 1: compile the presets' programs at start-up, so the first Train starts at once; 0: not |
 
 Spaces set SPACE_ID, CPU_CORES, MEMORY and ACCELERATOR; Gradio reads GRADIO_SERVER_NAME/PORT.
 """
@@ -36,6 +37,7 @@ CONCURRENT_RUNS = int(_number("FFN_CONCURRENT_RUNS", 1))
 STATE_SESSIONS = int(_number("FFN_STATE_SESSIONS", 200))
 CONCURRENT_DECODES = max(1, int(_number("FFN_CONCURRENT_DECODES", 2)))
 MAX_OUTPUT_MB = _number("FFN_MAX_OUTPUT_MB", 200.0)
+WARM_UP = bool(_number("FFN_WARM_UP", 1))
 CACHE_DIR = pathlib.Path(os.environ.get("FFN_CACHE_DIR") or ROOT / ".cache" / "jax")
 
 
