@@ -18,7 +18,7 @@ COMMANDS = """
 ### Reproduce a column
 ```bash
 python -m ffn.table1 --dataset natural                  # the bundled photographs, the paper's setting (a GPU: minutes)
-python -m ffn.table1 --dataset text --size 128 --iters 500 --width 128 --features 128   # CPU-sized
+python -m ffn.table1 --dataset text --size 128 --iters 300 --crop --seeds 0 1 2   # CPU-sized: windows at full resolution
 python -m ffn.table1 --dataset natural --sigma 10 --shard 1/4 --out out/s1   # one slice of a cluster's job array
 python -m ffn.table1 --merge out/s1 out/s2 out/s3 out/s4 --out out/natural   # then the one table
 ```
@@ -31,7 +31,7 @@ def newest_table() -> str:
     """The newest table1.json under runs/ beside the paper's, or how to make one."""
     doc = table1.latest(env.ROOT / "runs")
     if doc is None:
-        return ("**No set table on this server yet.** Run one of the commands above; the newest `table1.json` under "
+        return ("**No set table on this server yet.** Run one of the commands below; the newest `table1.json` under "
                 "`runs/` shows here.")
     return f"### The newest set table on this server ({doc['dataset']})\n" + text.table_markdown(doc)
 
