@@ -207,3 +207,27 @@ def test_adam_withdraws_the_prediction():
                                        optimizer="adam", target=lab1d.Target(freqs=(2, 5))))
     assert snap.predicted is None and not snap.theory_applies
     assert lab1d.summary(snap)["mappings"]["gauss:10"]["predicted"] is None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The measured gap between the network and its kernel
+
+
+def test_rate_ratio_is_the_ratio_of_log_residuals_where_there_is_a_rate():
+    import dataclasses
+
+    snap = lab1d.train(lab1d.LabConfig(mappings=("none", "gauss:10"), points=64, steps=2, every=2, width=16,
+                                       target=lab1d.Target(freqs=(2, 5, 7, 9))))
+    meas = np.array([[1.0] * 4, [0.01, 1e-3, 0.5, np.nan]])
+    pred = np.array([[1.0] * 4, [1e-4, 1e-6, 0.995, 0.1]])  # at the floor, below it, above the ceiling, NaN measured
+    snap = dataclasses.replace(snap, measured={"none": meas, "gauss:10": np.array([[1.0] * 4, [0.1, 0.2, 1.5, 0.3]])},
+                               predicted={"none": pred, "gauss:10": np.array([[1.0] * 4, [0.01, 0.04, 0.5, 0.3]])})
+    ratios = lab1d.rate_ratio(snap)
+    assert ratios["none"] == (None, None, None, None)
+    np.testing.assert_allclose(ratios["gauss:10"], [0.5, math.log(0.2) / math.log(0.04), math.log(1.5) / math.log(0.5), 1.0])
+    assert ratios["gauss:10"][2] < 0  # the network lost ground where the kernel predicts progress
+    text = lab1d.rate_text(snap)
+    assert "none: f=2 -, f=5 -, f=7 -, f=9 -" in text and "gauss:10: f=2 0.50" in text
+    assert lab1d.summary(snap)["mappings"]["gauss:10"]["rate_ratio"][0] == 0.5
+    adam = dataclasses.replace(snap, predicted=None, theory_applies=False)
+    assert lab1d.rate_ratio(adam) is None and lab1d.rate_text(adam) == ""
