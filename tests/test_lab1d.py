@@ -247,3 +247,24 @@ def test_gap_at_2_cycles_falls_as_the_network_widens():
     assert 0.65 < ratio[256] < 0.88 < ratio[2048] < 1.0, ratio
     assert ratio[2048] - ratio[256] > 0.1, ratio
     assert 1.0 < excess[2048] < 1.15 < 1.2 < excess[256], excess
+
+
+def test_defaults_network_against_its_kernel():
+    """The lab's defaults (none, gauss:10, power:1 on sines at 2, 8, 24 cycles, width 1024, 1000 steps): the
+    stated gap, pinned. The order agrees (24 cycles is the slowest in both); the network's rates fall short of
+    the kernel's: gauss:10 0.82 at 24 cycles (2 and 8 have no rate to compare: predicted below 1e-4, and the
+    network is below 1e-3 there too), power:1 0.53 and 0.61 at 8 and 24 cycles, no mapping 0.44, 0.32, 0.27 (its
+    2-cycle residual 0.06 against 0.0017 predicted). GUIDE states these numbers."""
+    snap = lab1d.train(lab1d.LabConfig())
+    assert snap.specs == ("none", "gauss:10", "power:1") and snap.freqs == FREQS and snap.step == 1000
+    for spec in snap.specs:
+        assert np.argmax(snap.measured[spec][-1]) == np.argmax(snap.predicted[spec][-1]) == 2, spec
+    ratios = lab1d.rate_ratio(snap)
+    lo_hi = {"none": [(0.35, 0.55), (0.2, 0.45), (0.15, 0.4)], "gauss:10": [None, None, (0.7, 0.95)],
+             "power:1": [None, (0.4, 0.7), (0.5, 0.75)]}
+    for spec, ranges in lo_hi.items():
+        for f, r, bounds in zip(FREQS, ratios[spec], ranges):
+            assert (r is None) if bounds is None else (bounds[0] < r < bounds[1]), (spec, f, r)
+    assert np.all(snap.measured["gauss:10"][-1, :2] < 1e-3)
+    meas, pred = snap.measured["none"][-1, 0], snap.predicted["none"][-1, 0]
+    assert 0.03 < meas < 0.1 and 1e-3 < pred < 3e-3, (meas, pred)
