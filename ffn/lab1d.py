@@ -507,7 +507,9 @@ def run(config: LabConfig = LabConfig()) -> Iterator[LabSnapshot]:
 
     # The theory first (a few ms per mapping): it also sets η, so it is needed before the first step.
     xs = {s: encode(grid, features_of(p, m, config.m, gauss)) for s, p in zip(specs, parsed)}
-    theories = {s: Theory.of(ntk.relu_ntk(xs[s][::2], xs[s][::2], config.depth, bias_std=BIAS_STD)) for s in specs}
+    # the one kernel function a test holds to the network's own tangent kernel
+    theories = {s: Theory.of(ntk_matrix(p, grid[::2], config.depth, m, config.m, gauss))
+                for s, p in zip(specs, parsed)}
     if config.optimizer == "gd":
         eta = config.step_fraction * stability_limit(max(t.lambda_max for t in theories.values()), m)
     else:
