@@ -2,7 +2,8 @@
 
 One training run (module fixture, 2000 gradient-descent steps of `none` and `gauss:10` side by side on sines at
 2, 8 and 24 cycles, 128 points, width 256) serves the acceptance tests (a) and (b); the CLI test reuses its
-shapes, so one compiled program serves the whole file.
+shapes. The tests of the gap between network and kernel train their own: the lab's defaults (width 1024) and a
+lone sine at widths 256 and 2048, the costliest runs here.
 """
 
 import json
