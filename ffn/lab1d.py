@@ -88,6 +88,7 @@ def main(argv=None) -> int:
     print(table(last))
     if last.theory_applies:
         print(f"residual left at the last step, measured (NTK prediction); η = {last.eta:.4g}")
+        print(lab1d.rate_text(last))
     else:
         print("residual left at the last step, measured (no NTK prediction: Adam)")
     print(f"compile {last.compile_seconds:.1f} s, train {last.train_seconds:.1f} s for {config.steps} steps of "

@@ -2,7 +2,8 @@
 
 One training run (module fixture, 2000 gradient-descent steps of `none` and `gauss:10` side by side on sines at
 2, 8 and 24 cycles, 128 points, width 256) serves the acceptance tests (a) and (b); the CLI test reuses its
-shapes, so one compiled program serves the whole file.
+shapes. The tests of the gap between network and kernel train their own: the lab's defaults (width 1024) and a
+lone sine at widths 256 and 2048, the costliest runs here.
 """
 
 import json
@@ -209,3 +210,89 @@ def test_adam_withdraws_the_prediction():
                                        optimizer="adam", target=lab1d.Target(freqs=(2, 5))))
     assert snap.predicted is None and not snap.theory_applies
     assert lab1d.summary(snap)["mappings"]["gauss:10"]["predicted"] is None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The measured gap between the network and its kernel
+
+
+def test_rate_ratio_is_the_ratio_of_log_residuals_where_there_is_a_rate():
+    import dataclasses
+
+    snap = lab1d.train(lab1d.LabConfig(mappings=("none", "gauss:10"), points=64, steps=2, every=2, width=16,
+                                       target=lab1d.Target(freqs=(2, 5, 7, 9))))
+    meas = np.array([[1.0] * 4, [0.01, 1e-3, 0.5, np.nan]])
+    pred = np.array([[1.0] * 4, [1e-4, 1e-6, 0.995, 0.1]])  # at the floor, below it, above the ceiling, NaN measured
+    snap = dataclasses.replace(snap, measured={"none": meas, "gauss:10": np.array([[1.0] * 4, [0.1, 0.2, 1.5, 0.3]])},
+                               predicted={"none": pred, "gauss:10": np.array([[1.0] * 4, [0.01, 0.04, 0.5, 0.3]])})
+    ratios = lab1d.rate_ratio(snap)
+    assert ratios["none"] == (None, None, None, None)
+    np.testing.assert_allclose(ratios["gauss:10"], [0.5, math.log(0.2) / math.log(0.04), math.log(1.5) / math.log(0.5), 1.0])
+    assert ratios["gauss:10"][2] < 0  # the network lost ground where the kernel predicts progress
+    text = lab1d.rate_text(snap)
+    assert "none: f=2 -, f=5 -, f=7 -, f=9 -" in text and "gauss:10: f=2 0.50" in text
+    assert lab1d.summary(snap)["mappings"]["gauss:10"]["rate_ratio"][0] == 0.5
+    adam = dataclasses.replace(snap, predicted=None, theory_applies=False)
+    assert lab1d.rate_ratio(adam) is None and lab1d.rate_text(adam) == ""
+
+
+def test_gap_at_2_cycles_falls_as_the_network_widens():
+    """A single 2-cycle sine without a mapping, 100 steps: the network learns it at a fraction of its kernel's
+    rate, a fraction that grows with width (over widths 256-4096 and several draws the shortfall 1 - ratio fell
+    about as 1/√width). Here: at width 256 0.79 of the predicted rate and 1.30× the predicted residual left, at
+    width 2048 0.95 and 1.07×."""
+    ratio, excess = {}, {}
+    for width in (256, 2048):
+        snap = lab1d.train(lab1d.LabConfig(mappings=("none",), target=lab1d.Target(freqs=(2,)), points=64,
+                                           steps=100, every=100, width=width))
+        ratio[width] = lab1d.rate_ratio(snap)["none"][0]
+        excess[width] = snap.measured["none"][-1, 0] / snap.predicted["none"][-1, 0]
+    assert 0.65 < ratio[256] < 0.88 < ratio[2048] < 1.0, ratio
+    assert ratio[2048] - ratio[256] > 0.1, ratio
+    assert 1.0 < excess[2048] < 1.15 < 1.2 < excess[256], excess
+
+
+def test_defaults_network_against_its_kernel():
+    """The lab's defaults (none, gauss:10, power:1 on sines at 2, 8, 24 cycles, width 256, 1000 steps): the
+    stated gap, pinned. The order agrees (24 cycles is the slowest in both); the network's rates fall short of
+    the kernel's: gauss:10 0.75 and 0.84 at 2 and 24 cycles (8 has no rate to compare: predicted below 1e-4),
+    power:1 0.58 and 0.58 at 8 and 24 cycles, no mapping 0.34, 0.25, 0.22 (its 2-cycle residual 0.09 against
+    0.0009 predicted). GUIDE states these numbers."""
+    snap = lab1d.train(lab1d.LabConfig())
+    assert snap.specs == ("none", "gauss:10", "power:1") and snap.freqs == FREQS and snap.step == 1000
+    for spec in snap.specs:
+        assert np.argmax(snap.measured[spec][-1]) == np.argmax(snap.predicted[spec][-1]) == 2, spec
+    ratios = lab1d.rate_ratio(snap)
+    lo_hi = {"none": [(0.25, 0.45), (0.17, 0.35), (0.15, 0.3)], "gauss:10": [(0.6, 0.9), None, (0.7, 0.95)],
+             "power:1": [None, (0.45, 0.7), (0.45, 0.7)]}
+    for spec, ranges in lo_hi.items():
+        for f, r, bounds in zip(FREQS, ratios[spec], ranges):
+            assert (r is None) if bounds is None else (bounds[0] < r < bounds[1]), (spec, f, r)
+    assert np.all(snap.measured["gauss:10"][-1, :2] < 2e-3)
+    meas, pred = snap.measured["none"][-1, 0], snap.predicted["none"][-1, 0]
+    assert 0.05 < meas < 0.15 and 5e-4 < pred < 1.5e-3, (meas, pred)
+
+
+def test_the_predicted_kernel_is_the_lab_networks_tangent_kernel():
+    """The closed form the lab predicts with (`ntk_matrix`, s_b = BIAS_STD) against the empirical tangent kernel
+    of the network `run` trains (padded inputs, NTKMLP with the same s_b), mean of 3 draws at width 1024: within
+    finite-width noise (3-5% here, one draw 5-15%; the eigenvalues at the tracked frequencies within 2%). The
+    closed form with ntk.BIAS_STD = 0.1 instead is 2.6-4.4 times the kernel's size off: a mismatch would show."""
+    import jax
+    import jax.numpy as jnp
+
+    v = np.arange(128) / 128
+    gauss = np.asarray(jax.random.normal(jax.random.key(5), (32,), jnp.float32), np.float64)
+    model = ntk.NTKMLP(depth=4, width=1024, bias_std=lab1d.BIAS_STD)
+    for spec in ("none", "gauss:10", "power:1"):
+        mapping = lab1d.parse(spec)
+        x = lab1d.padded_inputs(lab1d.encode(v[::2], lab1d.features_of(mapping, 64, 32, gauss)), 64)
+        empirical = np.mean([ntk.layerwise_ntk(model, model.init(jax.random.key(seed), jnp.zeros((1, 64))), x, x)
+                             for seed in range(3)], axis=0)
+        closed = lab1d.ntk_matrix(mapping, v[::2], 4, 64, 32, gauss)
+        assert np.linalg.norm(empirical - closed) / np.linalg.norm(closed) < 0.08, spec
+        lam_e, lam_c = (lab1d.frequency_spectrum(k)[list(FREQS)] for k in (empirical, closed))
+        np.testing.assert_allclose(lam_e, lam_c, rtol=0.1, err_msg=spec)
+        other = ntk.relu_ntk(lab1d.encode(v[::2], lab1d.features_of(mapping, 64, 32, gauss)),
+                             lab1d.encode(v[::2], lab1d.features_of(mapping, 64, 32, gauss)), 4, bias_std=0.1)
+        assert np.linalg.norm(empirical - other) / np.linalg.norm(other) > 1.0, spec

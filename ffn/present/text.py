@@ -10,7 +10,7 @@ from ffn.core import mappings
 from ffn.core.config import Config
 from ffn.core.cost import duration
 from ffn.core.train import Snapshot
-from ffn.experiments import paper, runs
+from ffn.experiments import lab1d, paper, runs
 
 
 def status_line(snap: Snapshot, rate: float | None, note: str = "") -> str:
@@ -129,7 +129,10 @@ def lab_status(snap, rate: float | None, note: str = "") -> str:
     speed = f" · {rate:.0f} steps/s" if rate else (" · compiling…" if snap.step == 0 else "")
     theory = (f"dashed: the NTK's prediction, step η = {snap.eta:.3g}" if snap.theory_applies else
               "Adam rescales each parameter's step, so the NTK predicts nothing here")
-    return f"**step {snap.step} / {snap.steps}**{speed} · {theory}" + (f"  \n{note}" if note else "")
+    said = f"**step {snap.step} / {snap.steps}**{speed} · {theory}" + (f"  \n{note}" if note else "")
+    if note and snap.theory_applies:  # the run has ended: how far the network was from its kernel, measured
+        said += "\n\n" + lab1d.rate_text(snap).replace("\n", "  \n")
+    return said
 
 
 def paper_table1() -> str:

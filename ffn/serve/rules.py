@@ -378,7 +378,7 @@ def with_sigma(best, selected) -> tuple[float, list, str]:
 LAB_TARGETS = (("Sines at chosen frequencies", "sines"), ("Random 1/f^α signal (the paper's)", "powerlaw"),
                ("Square wave", "square"))
 LAB_STEPS = 10_000  # this server's cap on a lab run's steps (the command line has none)
-LAB_WIDTHS = (64, 128, 256, 512, 1024)
+LAB_WIDTHS = (64, 128, 256, 512, 1024, 2048, 4096)  # wider is closer to the NTK, slowly
 LAB_POINTS = 128  # grid size: 64 training points, frequencies up to 31; a 1000-step run takes seconds
 
 
