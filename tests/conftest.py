@@ -1,13 +1,63 @@
+"""What the tests share: no network, JAX on the CPU, a smooth test image, a tiny run of the Images page, and the
+served app (one server for the whole session).
+
+The scripts in tests/scripts import the plain helpers (`free_port`, `ROOT`) from here; the settings below are
+made in `pytest_configure`, so importing this module changes nothing for them.
+"""
+
 import os
+import pathlib
+import socket
 
 import numpy as np
 import pytest
 
-# No network here or in CI: keep libraries from phoning home, and keep JAX on the CPU with a fixed device count.
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
+collect_ignore = ["scripts"]  # tests/scripts holds commands, not tests
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ASSETS = ROOT / "assets"
+CAT = str(ASSETS / "cat.png")
+TEXT = str(ASSETS / "text.png")
+
+# A tiny run of the Images page (64 px, a 3×32 network, 16 features, 50 steps; 'custom' is gauss:2 at
+# σ = 10**0.3): its values by name, in the order the page and its /train endpoint take them after the image.
+PAGE = dict(selected=["none", "custom"], sigma_log10=0.3, extra="", size=64, iters=50, lr=1e-2, paper_lr=False,
+            depth=3, width=32, features=16, seed=0)
+ORDER = [*PAGE, "model", "w0", "crop"]  # all of /train's parameters after the image; the last three have defaults
+
+
+def page_args(**changes) -> list:
+    """The tiny run's values, in order (a handler's positional arguments after the image), with `changes`."""
+    return list({**PAGE, **changes}.values())
+
+
+def page_kwargs(image: str = CAT, **changes) -> dict:
+    """Keyword arguments of a tiny /train call through gradio_client (the image uploaded)."""
+    from gradio_client import handle_file
+
+    return {"image_path": handle_file(image), **PAGE, **changes}
+
+
+def raw_values(image=None, **changes) -> list:
+    """The tiny run as a raw HTTP payload's data (image first, then every parameter, those with defaults too)."""
+    settings = {**PAGE, "model": "relu", "w0": 30.0, "crop": False, **changes}
+    return [image] + [settings[name] for name in ORDER]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pytest_configure(config):
+    # No network here or in CI: keep libraries from phoning home, and keep JAX on the CPU with a fixed device
+    # count. (Before any test module imports JAX or Gradio.)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 
 def smooth_image(size: int = 16) -> np.ndarray:
@@ -26,3 +76,14 @@ def image() -> np.ndarray:
     picture = smooth_image()
     picture.flags.writeable = False
     return picture
+
+
+@pytest.fixture(scope="session")
+def server():
+    """The app (every page), served on a free loopback port for the whole session: its URL, ending in '/'."""
+    import app
+
+    port = free_port()
+    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH)
+    yield f"http://127.0.0.1:{port}/"
+    app.demo.close()

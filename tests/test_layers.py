@@ -9,7 +9,7 @@ import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LAYERS = ["core", "experiments", "present", "serve", "interfaces"]  # bottom to top
-INTERFACES = {"pages", "cli", "table1", "lab1d", "bench", "command", "__main__"}  # ffn.pages and the commands
+INTERFACES = {"pages", "cli", "table1", "lab1d", "bench", "inverse_table", "command", "__main__"}  # pages, commands
 
 
 def layer_of(module: str) -> int | None:

@@ -1,14 +1,12 @@
-"""ffn.service: the page's vocabulary turned into a Config, this server's caps, and the plan text."""
+"""ffn.serve.rules: the page's vocabulary turned into a Config, this server's caps, and the plan text."""
 
 import math
 
 import pytest
+from conftest import PAGE
 
 from ffn.core import checks, config
 from ffn.serve import rules
-
-PAGE = dict(selected=["none", "custom"], sigma_log10=0.3, extra="", size=64, iters=50, lr=1e-2, paper_lr=False,
-            depth=3, width=32, features=16, seed=0)
 
 
 def test_custom_sigma_and_posenc_follow_the_page():
