@@ -10,58 +10,25 @@ import json
 import math
 import os
 import re
-import socket
 import struct
-import threading
 import time
 import urllib.error
 import urllib.request
 import zlib
 
+import gradio
 import numpy as np
 import pytest
+from conftest import CAT, ORDER, PAGE, ROOT, TEXT, page_kwargs, raw_values
 from gradio_client import Client, handle_file
 from PIL import Image
 
 import app
 from ffn.core import config, data, train
-from ffn.serve import rules
+from ffn.pages import common, images
+from ffn.serve import admission, disk, env, rules
 
-CAT = str(app.ASSETS / "cat.png")
-TEXT = str(app.ASSETS / "text.png")
-# The /train endpoint's parameters, by name (model and w0 keep their defaults): a tiny run.
-TINY = dict(selected=["none", "custom"], sigma_log10=0.3, extra="", size=64, iters=50, lr=1e-2, paper_lr=False,
-            depth=3, width=32, features=16, seed=0)
-ORDER = ["selected", "sigma_log10", "extra", "size", "iters", "lr", "paper_lr", "depth", "width", "features", "seed",
-         "model", "w0"]  # the order of the raw HTTP payload, after the image
-
-
-def tiny(image=CAT, **changes):
-    """Keyword arguments of a tiny /train call."""
-    return {"image_path": handle_file(image), **TINY, **changes}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def runs_dir(tmp_path_factory):
-    """This module's own folder for the app's per-run outputs (the default one is shared by every process)."""
-    return tmp_path_factory.mktemp("runs")
-
-
-@pytest.fixture(scope="module")
-def server(runs_dir):
-    patch = pytest.MonkeyPatch()
-    patch.setattr(app, "RUNS_DIR", runs_dir)
-    port = free_port()
-    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH)
-    yield f"http://127.0.0.1:{port}/"
-    app.demo.close()
-    patch.undo()
+tiny = page_kwargs  # keyword arguments of a tiny /train call
 
 
 def visitor(server) -> Client:
@@ -139,11 +106,6 @@ def press_stop(server, who: Client) -> None:
         assert r.status == 200
 
 
-def raw_values(image=None, **changes) -> list:
-    settings = {**TINY, "model": "relu", "w0": 30.0, **changes}
-    return [image] + [settings[name] for name in ORDER]
-
-
 # --- Values at the edge: every refusal says what is allowed ---------------------------------------------------------
 
 BAD_VALUES = [  # (parameter, value sent, words the message must contain)
@@ -153,10 +115,10 @@ BAD_VALUES = [  # (parameter, value sent, words the message must contain)
     ("iters", True, "iters must be a whole number"),
     ("iters", 30.5, "iters must be a whole number"),
     ("iters", 0, "iters must be at least 1 (got 0)"),
-    ("iters", 10**9, "iters must be at most 100000"),
+    ("iters", 10**9, "This server runs iters up to 5000 (got 1000000000)"),  # the server's cap is checked first
     ("iters", 6000, "This server runs iters up to 5000 (got 6000)"),
     ("size", 33, "size (resolution) must be an even number of pixels (got 33)"),
-    ("size", "64", "size (resolution) must be a whole number"),
+    ("size", "sixty", "size (resolution) must be a whole number (got 'sixty')"),
     ("size", None, "size (resolution) must be a whole number"),
     ("size", 8, "size (resolution) must be at least 16"),
     ("size", 1024, "This server runs size up to 512"),
@@ -210,7 +172,7 @@ def test_a_run_too_big_for_the_server_is_refused_before_it_starts(client):
     big = dict(size=512, width=512, depth=8, features=512, selected=["none", "basic", "posenc", "gauss:1", "gauss:10"])
     with pytest.raises(Exception, match=r"would need about \d+ GB of memory and this server allows"):
         client.predict(**tiny(**big), api_name="/train")
-    assert "GB of memory" in app.describe_plan(*[{**TINY, **big}[k] for k in ORDER[:11]])  # said before Train, too
+    assert "GB of memory" in images.describe_plan(*[{**PAGE, **big}[k] for k in ORDER[:11]])  # said before Train, too
     rules.make_config(**rules.page_values(config.PAPER))  # the paper setting still fits in memory
 
 
@@ -231,6 +193,15 @@ def test_nan_infinity_and_huge_numbers_sent_as_raw_json(server, name, value, wor
 
 def test_the_server_keeps_serving_after_bad_values(client):
     assert "Done" in client.predict(**tiny(iters=25), api_name="/train")[0]
+
+
+def test_the_api_takes_the_dropdowns_numbers_as_text(client):
+    """The API page declares the dropdowns' choices (resolution, learning rate, width, features) as text: "64"
+    means 64, as on the page."""
+    result = client.predict(**tiny(size="64", lr="0.01", width="32", features="16", iters=25), api_name="/train")
+    assert "step 25 / 25" in result[0] and "Done" in result[0]
+    got = metrics(result)["config"]
+    assert (got["size"], got["lr"], got["width"], got["features"]) == (64, 0.01, 32, 16)
 
 
 # --- Images: a clear message, or a sensible result ---------------------------------------------------------------
@@ -323,14 +294,14 @@ def test_an_upload_over_the_size_limit_is_refused(server):
 
 @pytest.mark.parametrize("path", [
     "/etc/passwd",
-    str(app.ROOT / "app.py"),
+    str(ROOT / "app.py"),
     "app.py",
-    str(app.ROOT / "README.md"),
+    str(ROOT / "README.md"),
     "README.md",
     "../../../../../etc/passwd",
     "..%2F..%2F..%2F..%2Fetc%2Fpasswd",
     "%2Fetc%2Fpasswd",
-    os.path.join(os.path.realpath(app.gr.utils.get_upload_folder()), "..", "..", "etc", "passwd"),
+    os.path.join(os.path.realpath(gradio.utils.get_upload_folder()), "..", "..", "etc", "passwd"),
 ])
 def test_the_server_serves_no_file_it_should_not(server, path):
     for route in ("gradio_api/file=", "file=", "gradio_api/file/"):
@@ -343,7 +314,7 @@ def test_the_server_serves_no_file_it_should_not(server, path):
         assert b"root:" not in body and b"gradio" not in body
 
 
-@pytest.mark.parametrize("path", ["/etc/passwd", str(app.ROOT / "README.md"), str(app.ROOT / "app.py"),
+@pytest.mark.parametrize("path", ["/etc/passwd", str(ROOT / "README.md"), str(ROOT / "app.py"),
                                   "../../../../etc/passwd", "http://127.0.0.1:9/x.png"])
 def test_train_reads_no_file_it_was_not_sent(server, monkeypatch, path):
     """A FileData naming a server path: refused by Gradio with its `meta` tag, and by the app without it."""
@@ -359,10 +330,10 @@ def test_train_reads_no_file_it_was_not_sent(server, monkeypatch, path):
 
 
 def test_the_sweep_endpoint_is_held_to_the_same_rules(server, client):
-    event, payload = raw_train(server, [{"path": "/etc/passwd"}, 0.5, 20, 4, 64, 25, 0.01, 3, 32, 16, 0, "relu", 30],
-                               api="sweep")
+    sweep = [0.5, 20, 4, 64, 25, 0.01, 3, 32, 16, 0, "relu", 30, False]  # σ from, to, how many; then the run's
+    event, payload = raw_train(server, [{"path": "/etc/passwd"}, *sweep], api="sweep")
     assert event == "refused" and "must be a file uploaded to this app" in payload["error"]
-    event, payload = raw_train(server, [None, 0.5, 20, math.nan, 64, 25, 0.01, 3, 32, 16, 0, "relu", 30], api="sweep")
+    event, payload = raw_train(server, [None, *sweep[:2], math.nan, *sweep[3:]], api="sweep")
     assert event == "refused" and "n (how many σ) must be a whole number (got nan)" in payload["error"]
     with pytest.raises(Exception, match="would need about"):
         client.predict(handle_file(CAT), 0.5, 20, 24, 512, 25, 0.01, 8, 512, 512, 0, "relu", 30, api_name="/sweep")
@@ -409,8 +380,12 @@ def test_two_visitors_get_their_own_correct_results(server):
 
 
 def test_queue_shows_the_position_and_refuses_past_its_size(server, monkeypatch, slow_chunks):
-    assert app.demo._queue.max_size == app.MAX_QUEUE
-    assert {f.name: f.concurrency_limit for f in app.demo.fns.values()}["train_run"] == app.CONCURRENT_RUNS == 1
+    assert app.demo._queue.max_size == env.MAX_QUEUE
+    # Every long job of every page shares one limit: CONCURRENT_RUNS at once on the whole server.
+    assert app.demo._queue.default_concurrency_limit == env.CONCURRENT_RUNS == 1
+    fns = {f.name: f for f in app.demo.fns.values()}
+    for name in ("train_run", "sweep_run", "lab_run", "theory_view", "zoom_view", "kernel_view"):
+        assert (fns[name].concurrency_id, fns[name].concurrency_limit) == ("jobs", "default"), name
     monkeypatch.setattr(app.demo._queue, "max_size", 1)  # one waiting run at most, for this test
     first, second, third = visitor(server), visitor(server), visitor(server)
     running = first.submit(**tiny(iters=5000), api_name="/train")
@@ -471,18 +446,21 @@ def test_stop_ends_only_the_callers_run(server, slow_chunks):
     assert len(result[5]) == 5  # a stopped run still offers its downloads
 
 
-def test_no_run_leaves_anything_behind(server, runs_dir, slow_chunks):
-    """Per-run output folders, Stop flags and compiled programs: nothing piles up after runs (incl. cancelled)."""
+def test_no_run_leaves_anything_behind(server, slow_chunks):
+    """Per-run output folders, Stop flags, places in line and compiled programs: nothing piles up after runs
+    (incl. cancelled)."""
+    runs_dir = disk.process_dir()  # this process's run folders: the served app's, in these tests
     who = visitor(server)
     who.predict(**tiny(iters=25), api_name="/train")
     job = who.submit(**tiny(iters=5000), api_name="/train")
     assert wait_until(lambda: any(steps_of(u) > 0 for u in job.outputs()))
     job.cancel()
     assert wait_until(lambda: job.done(), timeout=30)
-    assert wait_until(lambda: not list(runs_dir.iterdir()) and not app._stops, timeout=10), \
-        (list(runs_dir.iterdir()), app._stops)
+    assert wait_until(lambda: not list(runs_dir.iterdir()) and not common.ADMISSION.running_jobs(), timeout=10), \
+        (list(runs_dir.iterdir()), common.ADMISSION.running_jobs())
+    assert not common.ADMISSION.busy(who.session_hash)
     assert len(train._COMPILED) <= train.MAX_COMPILED
-    assert app.demo.state_holder.capacity == app.STATE_SESSIONS <= 1000  # page state of so many visitors at most
+    assert app.demo.state_holder.capacity == env.STATE_SESSIONS <= 1000  # page state of so many visitors at most
 
 
 # --- A fair public server: time budget, one run per visitor, an API that is easy to call ----------------------------
@@ -493,8 +471,8 @@ def time_cap(monkeypatch):
     """A server that allows 4 seconds of training per run (FFN_MAX_RUN_SECONDS=4) and has measured its speed at
     10 TFLOP/s, so that estimates do not depend on how busy the machine running the tests is."""
     monkeypatch.setattr(rules, "CAPS", rules.Caps(seconds=4))
-    monkeypatch.setattr(app.SPEED, "gflops", 1e4)
-    monkeypatch.setattr(app.SPEED, "observed", {})  # no speed learnt from earlier tests' runs either
+    monkeypatch.setattr(common.SPEED, "gflops", 1e4)
+    monkeypatch.setattr(common.SPEED, "observed", {})  # no speed learnt from earlier tests' runs either
 
 
 def test_a_run_far_over_the_time_limit_is_refused_before_it_queues(client, time_cap):
@@ -506,7 +484,7 @@ def test_a_run_far_over_the_time_limit_is_refused_before_it_queues(client, time_
 
 def test_a_run_that_reaches_the_time_limit_stops_with_its_results(client, time_cap, slow_chunks):
     result = client.predict(**tiny(iters=5000), api_name="/train")
-    assert re.search(r"Stopped at step \d+: this server's time limit of 4 s per run", result[0]), result[0]
+    assert re.search(r"Stopped at step \d+: this server's time limit of 4 s per job", result[0]), result[0]
     assert 0 < steps_of(result) < 5000 and len(result[5]) == 5  # its downloads come all the same
     assert metrics(result)["steps_done"] == steps_of(result)
 
@@ -515,9 +493,9 @@ def test_a_visitor_has_one_run_at_a_time(server, slow_chunks):
     who, other = visitor(server), visitor(server)
     first = who.submit(**tiny(iters=5000), api_name="/train")
     assert wait_until(lambda: any(steps_of(u) > 0 for u in first.outputs()))
-    with pytest.raises(Exception, match="You already have a run queued or running"):
+    with pytest.raises(Exception, match=re.escape(admission.BUSY)):
         who.predict(**tiny(iters=25), api_name="/train")
-    with pytest.raises(Exception, match="You already have a run queued or running"):
+    with pytest.raises(Exception, match=re.escape(admission.BUSY)):
         who.predict(handle_file(CAT), 0.5, 20, 3, 64, 25, 0.01, 3, 32, 16, 0, "relu", 30, api_name="/sweep")
     queued = other.submit(**tiny(iters=25), api_name="/train")  # another visitor still gets in line
     press_stop(server, who)
