@@ -1,12 +1,15 @@
-"""The real app in a real browser: Debian's Chromium, headless, driven by Playwright."""
+"""The real app in a real browser: Debian's Chromium, headless, driven by Playwright.
+
+Runs are tiny (64 px, a 3×32 network, 16 features, two mappings), typed into the page's own controls.
+"""
 
 import os
 import pathlib
 import shutil
-import socket
 import time
 
 import pytest
+from conftest import PAGE
 
 import app
 
@@ -18,30 +21,68 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"),
 ]
 SCREENSHOTS = pathlib.Path(os.environ.get("FFN_SCREENSHOTS", pathlib.Path(__file__).parent / "screenshots"))
+EXAMPLE = "#examples .gallery-item"  # cat, text, pattern, astronaut, coffee
+# Each page at its own URL, and an element only that page has.
+PAGES = {"": "#image-input", "lab": "#lab-run", "table1": "#paper-table1", "about": "#server-limits"}
 
 
 @pytest.fixture(scope="module")
-def url():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH)
-    yield f"http://127.0.0.1:{port}/"
-    app.demo.close()
-
-
-@pytest.fixture(scope="module")
-def page(url):
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=["--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(url)
-        page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
-        yield page
+        yield browser
         browser.close()
+
+
+def open_page(browser, url):
+    """A new visitor on the Images page (a browser session of its own), ready to train."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    page = open_page(browser, server)
+    yield page
+    page.close()
+
+
+def choose(page, box, option: str):
+    """Picks `option` in a dropdown (`box`: its input)."""
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)
+
+
+def set_number(page, elem_id: str, value):
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def tiny_settings(page, iters: int = PAGE["iters"]):
+    """The page set to a tiny run: no mapping and the custom Gaussian (σ = 2.5) only, 64 px, width 32, m 16."""
+    if not page.locator("#settings [data-testid=accordion-content]").is_visible():
+        page.get_by_text("Settings: σ, steps, resolution, network").click()
+    for name in ("none", "custom"):
+        page.locator(f"#mappings input[name='{name}']").check()
+    for name in ("basic", "posenc", "gauss:1", "gauss:10", "gauss:100"):
+        page.locator(f"#mappings input[name='{name}']").uncheck()
+    choose(page, page.locator("#size input"), str(PAGE["size"]))
+    choose(page, page.get_by_label("Width", exact=True), str(PAGE["width"]))
+    choose(page, page.get_by_label("Mapping size m (features)"), str(PAGE["features"]))
+    set_number(page, "iters", iters)
+    expect(page.locator("#plan")).to_contain_text(f"2 mappings × {iters} steps at 64×64 px", timeout=30_000)
+
+
+def pick_example(page, index: int):
+    page.locator(EXAMPLE).nth(index).click()
+    page.locator("#image-input img").first.wait_for(timeout=15_000)
 
 
 def gallery_sources(page) -> list[str]:
@@ -52,10 +93,49 @@ def plot_signature(page) -> str:
     return page.locator("#test-plot").inner_html()
 
 
-def set_number(page, elem_id: str, value):
-    box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
+class Watch:
+    """Every HTTP response of 500 or more the page gets while it is watched."""
+
+    def __init__(self, page):
+        self.page, self.failed = page, []
+        self.listener = lambda r: self.failed.append(f"{r.status} {r.url}") if r.status >= 500 else None
+        page.on("response", self.listener)
+
+    def close(self):
+        self.page.remove_listener("response", self.listener)
+
+
+def test_every_page_answers_at_its_own_url(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    watch = Watch(page)
+    try:
+        for path, own in PAGES.items():
+            response = page.goto(server + path)
+            assert response.status == 200, path
+            page.locator(own).first.wait_for(timeout=30_000)
+            for other_path, other in PAGES.items():
+                if other_path != path:
+                    assert page.locator(other).count() == 0, (path, other)  # the page's own content only
+    finally:
+        watch.close()
+        page.close()
+    assert not watch.failed
+    assert [name for name, _, _ in app.PAGES][:4] == ["Images", "1D lab", "Paper's Table 1", "About this server"]
+
+
+def test_the_navbar_names_every_page_the_same_on_every_page(browser, server):
+    """The navbar is the same on every page: each page by its name, the one shown marked."""
+    names = [name for name, _, _ in app.PAGES]
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        for name, path, _ in app.PAGES:
+            page.goto(server + path)
+            links = page.get_by_role("navigation").get_by_role("link")
+            expect(links).to_have_count(len(names), timeout=30_000)
+            assert links.all_inner_texts() == names, (path, links.all_inner_texts())
+            expect(page.get_by_role("navigation").locator("a.active")).to_have_text(name)
+    finally:
+        page.close()
 
 
 def test_a_file_that_is_not_an_image_is_refused_at_upload(page, tmp_path, capfd):
@@ -63,31 +143,39 @@ def test_a_file_that_is_not_an_image_is_refused_at_upload(page, tmp_path, capfd)
     gives ffn.data's sentence at once, the box lets the file go, and the server logs no traceback."""
     fake = tmp_path / "notes.png"
     fake.write_text("these are notes, not a picture\n")
-    failed = []
-    on_response = lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 500 else None  # noqa: E731
-    page.on("response", on_response)
+    watch = Watch(page)
     try:
         page.locator("#image-input input[type=file]").set_input_files(str(fake))
         note = page.locator("#image-input-note")
         expect(note).to_contain_text("This file is not an image that can be read", timeout=30_000)
         expect(page.locator("#image-input img")).to_have_count(0)  # no broken picture left in the box
     finally:
-        page.remove_listener("response", on_response)
-    assert not failed
+        watch.close()
+    assert not watch.failed
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
     # Picking an example afterwards clears the note.
-    page.locator(".gallery-item, [data-testid='examples'] button, table.gr-examples button").first.click()
+    page.locator(EXAMPLE).first.click()
     expect(note).not_to_contain_text("not an image", timeout=30_000)
 
 
-def test_pick_example_train_watch_stop(page):
-    page.locator(".gallery-item, [data-testid='examples'] button, table.gr-examples button").first.click()
-    page.locator("#image-input img").first.wait_for(timeout=15_000)
-    # Keep it short for CI: 64 px and a long run that we stop ourselves.
-    page.locator("#size input").click()
-    page.get_by_role("option", name="64", exact=True).click()
-    set_number(page, "iters", 5000)
+def test_pick_example_train_watch_stop(page, monkeypatch):
+    from ffn.core import train
+
+    run = train.run
+
+    def slowed(image, config):  # 50 ms a chunk: the 5000 steps last long enough to watch, then stop
+        snapshots = run(image, config)
+        try:
+            for snap in snapshots:
+                time.sleep(0.05)
+                yield snap
+        finally:
+            snapshots.close()
+
+    monkeypatch.setattr(train, "run", slowed)
+    pick_example(page, 0)
+    tiny_settings(page, iters=5000)
     page.get_by_role("button", name="Train", exact=True).click()
 
     seen_images, seen_plots, seen_bands = [], [], []
@@ -105,13 +193,14 @@ def test_pick_example_train_watch_stop(page):
     expect(page.locator("#band-plot .gtitle")).to_contain_text("Relative error per frequency band")
     assert "steps/s" in page.locator("#status").inner_text()
 
-    page.locator("#stop").click()  # the σ sweep has its own Stop button
+    page.locator("#stop").click()  # the σ sweep and the theory have Stop buttons of their own
     page.get_by_text("Stopped at step").wait_for(timeout=60_000)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "app.png"), full_page=True)
     page.locator("#downloads").get_by_text("comparison", exact=False).first.wait_for(timeout=30_000)
 
     # The views below the curves come from the same (stopped) run.
+    expect(page.locator("#views-note")).to_contain_text("These views show run 1 (cat, 64 px, step ", timeout=30_000)
     page.get_by_role("tab", name="Spectra", exact=True).click()
     page.locator("#spectra img").first.wait_for(timeout=30_000)
     page.get_by_role("tab", name="Paper's numbers", exact=True).click()
@@ -127,12 +216,13 @@ def test_row_slice_follows_a_typed_row_and_the_arrow_keys(page):
     box = page.locator("#row input[type=number]")
     box.fill("20")
     box.press("Enter")
-    expect(title).to_have_text("Row 20 (grey)", timeout=30_000)
+    expect(title).to_have_text("Row 20 (grey)", timeout=30_000)  # a training row
     box.press("ArrowUp")
-    expect(title).to_have_text("Row 21 (grey)", timeout=30_000)
+    held_out = ": a held-out row, no training pixels on it"
+    expect(title).to_have_text(f"Row 21 (grey){held_out}", timeout=30_000)
     box.press("ArrowDown")
     box.press("ArrowDown")
-    expect(title).to_have_text("Row 19 (grey)", timeout=30_000)
+    expect(title).to_have_text(f"Row 19 (grey){held_out}", timeout=30_000)
 
 
 RECORD = """([sel, key]) => {  // window[key]: the element's text now, then every new text it takes
@@ -153,7 +243,8 @@ def test_a_new_run_says_at_once_that_it_starts_and_what_the_views_show(page):
     train.click()
     status = page.locator("#status")
     expect(status).to_contain_text("Done.", timeout=120_000)
-    expect(page.locator("#views-note")).to_contain_text("These views show your run", timeout=60_000)
+    expect(page.locator("#views-note")).to_contain_text("These views show run 2 (cat, 64 px, step 25)",
+                                                        timeout=60_000)
 
     page.evaluate(RECORD, ["#status", "statuses"])
     page.evaluate(RECORD, ["#views-note", "notes"])
@@ -163,8 +254,9 @@ def test_a_new_run_says_at_once_that_it_starts_and_what_the_views_show(page):
     statuses, notes = page.evaluate("window.statuses"), page.evaluate("window.notes")
     assert "Done." in statuses[0] and "25 / 25" in statuses[0], statuses  # the first run's
     assert "Starting" in statuses[1] and "Done." not in statuses[1], statuses  # the very next text
-    assert any("previous run" in n for n in notes), notes
-    expect(page.locator("#views-note")).to_contain_text("These views show your run", timeout=60_000)
+    assert any("Run 3 (cat) is training" in n and "previous run" in n for n in notes), notes
+    expect(page.locator("#views-note")).to_contain_text("These views show run 3 (cat, 64 px, step 100)",
+                                                        timeout=60_000)
 
 
 def test_the_replay_shows_any_step_of_the_run(page):
@@ -173,7 +265,7 @@ def test_the_replay_shows_any_step_of_the_run(page):
     box = page.locator("#replay-step input[type=number]")
     box.fill("50")
     box.press("Enter")
-    expect(page.locator("#replay-note")).to_contain_text("Step 50 of 100", timeout=30_000)
+    expect(page.locator("#replay-note")).to_contain_text("Step 50 of 100 (run 3 (cat", timeout=30_000)
     shown = page.locator("#recon img").count()  # every mapping of the run and the ground truth
     assert shown >= 3
     expect(page.locator("#replay-gallery img")).to_have_count(shown, timeout=30_000)
@@ -182,23 +274,122 @@ def test_the_replay_shows_any_step_of_the_run(page):
 
 
 def test_the_class_demo_button_sets_its_preset_and_says_what_to_notice(page):
-    page.locator("#class-demo").click()
+    page.locator("#preset-0").click()  # "Class demo (30 s)"
     expect(page.locator("#iters input[type=number]")).to_have_value("300", timeout=30_000)
     plan = page.locator("#plan")
     expect(plan).to_contain_text("5 mappings × 300 steps at 128×128 px", timeout=60_000)
     expect(plan).to_contain_text("the too-large σ, here on purpose")
 
 
-def test_the_1d_lab_runs_in_the_page(page):
-    page.locator("#lab").scroll_into_view_if_needed()
-    specs = page.locator("#lab-specs textarea, #lab-specs input").first
-    specs.fill("none gauss:10")
-    page.locator("#lab-run").click()
-    status = page.locator("#lab-status")
-    expect(status).to_contain_text("Done.", timeout=180_000)
-    expect(status).to_contain_text("dashed: the NTK's prediction")
-    residuals = page.locator("#lab-residuals")
-    expect(residuals.locator(".js-plotly-plot")).to_have_count(1)
-    assert "gauss:10" in residuals.inner_text() and "none" in residuals.inner_text()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.locator("#lab").screenshot(path=str(SCREENSHOTS / "lab.png"))
+def test_every_view_then_another_image_leaves_nothing_of_the_first_run(browser, server, capfd):
+    """A visitor trains on the cat, opens every view (computing those that wait for a button: zoom, kernels, the
+    NTK's theory, a σ sweep) and the replay, then trains on the text image: every view then either shows the text
+    run, naming it, or is empty. No request fails and the server logs no traceback."""
+    page = open_page(browser, server)
+    watch = Watch(page)
+    try:
+        pick_example(page, 0)
+        tiny_settings(page)
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
+        first = "run 1 (cat, 64 px, step 50)"
+        expect(page.locator("#views-note")).to_contain_text(f"These views show {first}", timeout=60_000)
+
+        def tab(name):
+            page.get_by_role("tab", name=name, exact=True).click()
+
+        tab("Spectra")
+        page.locator("#spectra img").first.wait_for(timeout=30_000)
+        expect(page.locator("#radial-plot .js-plotly-plot")).to_have_count(1, timeout=30_000)
+        tab("Row slice")
+        expect(page.locator("#row-plot .js-plotly-plot")).to_have_count(1, timeout=30_000)
+        tab("Error maps")
+        page.locator("#errors img").first.wait_for(timeout=30_000)
+        before = {"spectra": page.locator("#spectra img").first.get_attribute("src"),
+                  "errors": page.locator("#errors img").first.get_attribute("src")}
+        tab("Zoom")
+        page.locator("#zoom-render").click()
+        page.locator("#zoom img").first.wait_for(timeout=60_000)
+        tab("Kernels")
+        expect(page.locator("#kernel-plot .js-plotly-plot")).to_have_count(1, timeout=30_000)
+        page.locator("#kernel-render").click()
+        expect(page.locator("#kernel-map .js-plotly-plot")).to_have_count(1, timeout=60_000)
+        expect(page.locator("#ntk-map .js-plotly-plot")).to_have_count(1, timeout=60_000)
+        tab("Why: the NTK")
+        expect(page.locator("#theory-cost")).to_contain_text(f"For {first}", timeout=30_000)
+        page.locator("#theory-run").click()
+        expect(page.locator("#theory-status")).to_contain_text(f"Done, for {first}", timeout=120_000)
+        page.locator("#theory-img img").first.wait_for(timeout=30_000)
+        expect(page.locator("#theory-spectrum .js-plotly-plot")).to_have_count(1, timeout=30_000)
+        tab("σ sweep")
+        how_many = page.get_by_label("number input for How many σ")
+        how_many.fill("2")
+        how_many.press("Enter")
+        expect(page.locator("#sweep-plan")).to_contain_text("2 networks × 50 steps at 64 px", timeout=30_000)
+        page.locator("#sweep-run").click()
+        expect(page.locator("#sweep-status")).to_contain_text("σ sweep on cat done at step 50", timeout=120_000)
+        expect(page.locator("#sweep-plot .js-plotly-plot")).to_have_count(1, timeout=30_000)
+        tab("Paper's numbers")
+        expect(page.locator("#paper-table")).to_contain_text("paper, natural images", timeout=30_000)
+        before["paper"] = page.locator("#paper-table").text_content()
+        page.get_by_text("Replay the run").click()
+        replay = page.locator("#replay-step input[type=number]")
+        replay.fill("25")
+        replay.press("Enter")
+        expect(page.locator("#replay-note")).to_contain_text(f"Step 25 of 50 ({first})", timeout=30_000)
+        assert first in page.locator("body").text_content()
+
+        pick_example(page, 1)  # the text image
+        page.evaluate(RECORD, ["#views-note", "notes"])
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
+        second = "run 2 (text, 64 px, step 50)"
+        expect(page.locator("#views-note")).to_contain_text(f"These views show {second}", timeout=60_000)
+        assert any(n.startswith("Run 2 (text) is training") for n in page.evaluate("window.notes"))
+
+        # The views drawn when a run ends show the text run; those that wait for a button are empty.
+        tab("Spectra")
+        page.locator("#spectra img").first.wait_for(timeout=30_000)
+        assert page.locator("#spectra img").first.get_attribute("src") != before["spectra"]
+        tab("Error maps")
+        page.locator("#errors img").first.wait_for(timeout=30_000)
+        assert page.locator("#errors img").first.get_attribute("src") != before["errors"]
+        tab("Paper's numbers")
+        assert page.locator("#paper-table").text_content() != before["paper"]
+        tab("Why: the NTK")
+        expect(page.locator("#theory-cost")).to_contain_text(f"For {second}")
+        for empty in ("#zoom img", "#kernel-map .js-plotly-plot", "#ntk-map .js-plotly-plot",
+                      "#theory-spectrum .js-plotly-plot", "#theory-img img", "#sweep-plot .js-plotly-plot"):
+            expect(page.locator(empty)).to_have_count(0)
+        for said in ("#theory-status", "#sweep-status"):
+            assert "cat" not in page.locator(said).text_content(), said
+        # The replay too: its pictures are gone, or it names the run they are of.
+        replayed, note = page.locator("#replay-gallery img").count(), page.locator("#replay-note").text_content()
+        assert replayed == 0 or second in note, f"the replay shows {replayed} pictures under {note.strip()!r}"
+        text = page.locator("body").text_content()  # every view, the hidden tabs' too
+        assert "run 1 (" not in text and "Run 1 (" not in text, text[text.find("un 1 (") - 200:][:400]
+    finally:
+        watch.close()
+        page.close()
+    assert not watch.failed
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+
+
+def test_the_1d_lab_runs_on_its_own_page(browser, server):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(server + "lab")
+        specs = page.locator("#lab-specs textarea, #lab-specs input").first
+        specs.fill("none gauss:10")
+        page.locator("#lab-run").click()
+        status = page.locator("#lab-status")
+        expect(status).to_contain_text("Done.", timeout=180_000)
+        expect(status).to_contain_text("dashed: the NTK's prediction")
+        residuals = page.locator("#lab-residuals")
+        expect(residuals.locator(".js-plotly-plot")).to_have_count(1)
+        assert "gauss:10" in residuals.inner_text() and "none" in residuals.inner_text()
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator("#lab").screenshot(path=str(SCREENSHOTS / "lab.png"))
+    finally:
+        page.close()
