@@ -1,4 +1,4 @@
-"""Times runs through the served page as a visitor meets them (not a test: `python tests/page_bench.py`).
+"""Times runs through the served page as a visitor meets them (not a test: `python tests/scripts/page_bench.py`).
 
 Starts the app on loopback, then for each preset (the page's default, the CPU quick look, and the class demo)
 sends its values to /train with gradio_client, as the page's Train button does, and reports: the time to the
@@ -11,32 +11,26 @@ import argparse
 import json
 import pathlib
 import platform
-import socket
 import statistics
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(pathlib.Path(__file__).resolve().parents[i]) for i in (2, 1)]  # the app, and tests/
+from conftest import ROOT, free_port  # noqa: E402
 
 import app  # noqa: E402
-from ffn import bench
-from ffn.core import config, train
+from ffn import bench  # noqa: E402
+from ffn.core import config, train  # noqa: E402
+from ffn.pages import common  # noqa: E402
 from ffn.serve import rules  # noqa: E402
 
 PRESETS = {"class demo": config.CLASS, "default (CPU quick look)": config.CPU}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def time_run(client, values: dict, image: str) -> dict:
     from gradio_client import handle_file
 
-    estimate = app.SPEED.estimate(rules.make_config(**values))
+    estimate = common.SPEED.estimate(rules.make_config(**values))
     start = time.perf_counter()
     stamps, statuses = [], []
     for update in client.submit(handle_file(image), *values.values(), api_name="/train"):

@@ -1,21 +1,41 @@
-"""Takes README's pictures of the app in headless Chromium (not a test: `python tests/screenshots.py`).
+"""Takes README's pictures of the app in headless Chromium (not a test: `python tests/scripts/screenshots.py`).
 
-Starts the app, clicks the cat example, trains with the page's defaults (or the class demo), then saves the
-page, the band-error chart and the replay, opens every view, runs the 1D lab, and saves one PNG each into
-assets/readme/.
+Starts the app and saves every page it serves (`app.PAGES`: /, /lab, /table1, /about, and any page added since) as
+a visitor's window shows it at 1280×720 (a classroom projector) and at 1920×1080, one PNG each
+(page-<name>-<width>x<height>.png). Then, on the Images page, it clicks the cat example, trains with the page's
+defaults (or the class demo), saves the page, the band-error chart and the replay, opens every view, runs the 1D
+lab on its page, and saves one PNG each. Everything goes into assets/readme/ unless --out says otherwise.
 """
 
 import argparse
 import pathlib
 import shutil
-import socket
 import sys
 import time
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(pathlib.Path(__file__).resolve().parents[i]) for i in (2, 1)]  # the app, and tests/
+from conftest import ROOT, free_port  # noqa: E402
 
 import app  # noqa: E402
+
+WINDOWS = ((1280, 720), (1920, 1080))
+MARKS = {"": "#image-input", "lab": "#lab-run", "table1": "#paper-table1", "about": "#server-limits"}  # drawn last
+
+
+def save_pages(browser, url: str, out: pathlib.Path) -> None:
+    """Every page of the app at each window size, as it first appears."""
+    for name, path, _ in app.PAGES:
+        slug = path or "images"
+        for width, height in WINDOWS:
+            page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=1)
+            response = page.goto(url + path)
+            if response is None or response.status != 200:
+                raise SystemExit(f"{name} (/{path}) answered {response.status if response else 'nothing'}")
+            page.locator(MARKS.get(path, ".gradio-container")).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)  # the page's load events fill its texts (the page never idles: it streams)
+            page.screenshot(path=str(out / f"page-{slug}-{width}x{height}.png"))
+            page.close()
+        print(f"saved the page {name} (/{path})", flush=True)
 
 
 def main():
@@ -25,26 +45,26 @@ def main():
     p.add_argument("--class-demo", action="store_true", help="train the class demo preset instead of the defaults")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
     app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=["--disable-gpu", "--no-sandbox"])
+        save_pages(browser, url, args.out)
         page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
-        page.goto(f"http://127.0.0.1:{port}/")
+        page.goto(url)
         page.get_by_role("button", name="Train", exact=True).wait_for(timeout=60_000)
-        page.locator(".gallery-item, [data-testid='examples'] button, table.gr-examples button").first.click()
+        page.locator("#examples .gallery-item").first.click()
         page.locator("#image-input img").first.wait_for(timeout=15_000)
         if args.class_demo:
-            page.locator("#class-demo").click()
+            page.locator("#preset-0").click()  # "Class demo (30 s)"
             page.wait_for_timeout(1000)
         page.screenshot(path=str(args.out / "before.png"), full_page=True)
         t0 = time.time()
         page.get_by_role("button", name="Train", exact=True).click()
-        page.get_by_text("Done.").wait_for(timeout=300_000)
+        page.locator("#status").get_by_text("Done.").wait_for(timeout=300_000)
         print(f"default run: {time.time() - t0:.1f} s from the click", flush=True)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(args.out / "app.png"), full_page=True)
@@ -77,7 +97,9 @@ def main():
               wait="#theory-status >> text=best test PSNR")
         shoot("Paper's numbers", "paper")
         if args.sweep:
-            shoot("σ sweep", "sweep", before=lambda: page.locator("#sweep-run").click(), wait="text=σ sweep done")
+            shoot("σ sweep", "sweep", before=lambda: page.locator("#sweep-run").click(),
+                  wait="#sweep-status >> text=done at step")
+        page.goto(url + "lab")
         page.locator("#lab-run").click()
         page.locator("#lab-status").get_by_text("Done.").wait_for(timeout=300_000)
         page.wait_for_timeout(1500)

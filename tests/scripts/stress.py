@@ -1,6 +1,6 @@
 """Stress the served app the way a public Space meets it: several visitors at once, for a bounded time.
 
-    python tests/stress.py --seconds 120 --clients 6
+    python tests/scripts/stress.py --seconds 120 --clients 6
 
 Starts `app.py` in a subprocess on 127.0.0.1 (a free port, its own temporary folder), then every client, one
 `gradio_client` session each, loops over a random mix of tiny runs (64 or 96 px, width 32, m 16, 50-150 steps),
@@ -10,7 +10,8 @@ cancelled or stopped run lets the server's CPU go idle, that the server still an
 that no run left files behind. It prints a table and a JSON report, and exits with 1 if anything was wrong
 (the server died, a mistake got an unclear answer, a client got someone else's results, files were left).
 
-Not collected by pytest (no `test_` prefix). Every loop is bounded; the script always stops the server.
+Not collected by pytest (tests/scripts holds no tests). Every loop is bounded; the script always stops the
+server.
 """
 
 import argparse
@@ -22,7 +23,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -39,7 +39,9 @@ import psutil
 from gradio_client import Client, handle_file
 from PIL import Image
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # tests/: the tests' shared values
+from conftest import PAGE, ROOT, free_port, raw_values  # noqa: E402
+
 IMAGES = {name: ROOT / "assets" / f"{name}.png" for name in ("cat", "text", "pattern", "astronaut", "coffee")}
 # (selected, sigma_log10, extra) -> the mappings metrics.json must list, at 64 and 96 px (posenc's S follows the size)
 MAPPING_SETS = [
@@ -48,14 +50,11 @@ MAPPING_SETS = [
     ((["none", "posenc"], 0.0, ""), {64: ["none", "posenc:3"], 96: ["none", "posenc:4"], 128: ["none", "posenc:4"]}),
     ((["gauss:1"], 0.0, "none@0.01"), {s: ["none@0.01", "gauss:1"] for s in (64, 96, 128)})  # the mappings' one order,
 ]
-TINY = dict(sigma_log10=0.3, extra="", size=64, iters=100, lr=1e-2, paper_lr=False, depth=3, width=32, features=16,
-            seed=0)
+TINY = {name: value for name, value in {**PAGE, "iters": 100}.items() if name != "selected"}  # the tests' tiny run
 LONG = dict(size=128, iters=5000)  # runs to cancel or Stop: the tiny net trains 64 px at ~3000 steps/s
-ORDER = ["selected", "sigma_log10", "extra", "size", "iters", "lr", "paper_lr", "depth", "width", "features", "seed",
-         "model", "w0"]
 BAD_NUMBERS = [  # (changes, words the refusal must contain)
     (dict(iters="abc"), "iters must be a whole number"),
-    (dict(iters=10**9), "iters must be at most 100000"),
+    (dict(iters=10**9), "This server runs iters up to 5000"),
     (dict(seed=None), "seed must be a whole number"),
     (dict(seed=-5), "seed must be at least 0"),
     (dict(width="abc"), "width must be a whole number"),
@@ -83,12 +82,6 @@ ACTIONS = {"run": 30, "cancel": 14, "stop": 14, "bad_number": 14, "bad_file": 10
 
 
 # --- The server -------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -148,9 +141,9 @@ class Server:
 
     def stop(self, keep: bool):
         if self.alive():
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(signal.SIGINT)  # the server lets its jobs end (up to 30 s), then exits
             try:
-                self.process.wait(timeout=20)
+                self.process.wait(timeout=45)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
@@ -388,13 +381,11 @@ class Visitor:
 
     def raw_nan(self):
         name, words = self.rng.choice(RAW_NANS)
-        settings = {**TINY, "selected": ["none"], "model": "relu", "w0": 30.0, name: float("nan")}
-        self._raw([None] + [settings[k] for k in ORDER], words, "NaN in raw JSON")
+        self._raw(raw_values(None, **{**TINY, "selected": ["none"], name: float("nan")}), words, "NaN in raw JSON")
 
     def server_path(self):
-        settings = {**TINY, "selected": ["none"], "model": "relu", "w0": 30.0}
         path = self.rng.choice(SERVER_PATHS)
-        self._raw([{"path": path}] + [settings[k] for k in ORDER], "must be a file uploaded to this app",
+        self._raw(raw_values({"path": path}, **{**TINY, "selected": ["none"]}), "must be a file uploaded to this app",
                   "server path as the image")
 
 
