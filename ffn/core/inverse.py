@@ -27,9 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ffn.core import data, mappings, operators, train
+from ffn.core import data, operators, train
 from ffn.core.config import PAPER, Config
-from ffn.core.metrics import mse_to_psnr
 from ffn.core.model import make_model
 
 KINDS = ("ct", "mri")
@@ -120,14 +119,14 @@ def task_train_step(state: train.TrainState, lr, model, features, task: Task):
 
 
 def evaluate_task(params, model, features, task: Task):
-    """The reconstruction as uint8 (R, R), its mean squared measurement residual and its MSE against the object
-    over all pixels (clipped to [0, 1]), as float32 scalars."""
+    """The reconstruction as a grey uint8 picture (R, R, 3), its mean squared measurement residual and its MSE
+    against the object over all pixels (clipped to [0, 1]), as float32 scalars: `train.Programs`' evaluation."""
     size = task.obj.shape[0]
     f = render_blocks(params, model, features).reshape(size, size)
     measurement_mse = 2.0 * task.loss(f)
     reconstruction_mse = jnp.mean((jnp.clip(f, 0.0, 1.0) - task.obj) ** 2)
     picture = jnp.round(jnp.clip(jnp.nan_to_num(f, nan=0.0), 0.0, 1.0) * 255).astype(jnp.uint8)
-    return picture, measurement_mse, reconstruction_mse
+    return jnp.repeat(picture[..., None], 3, axis=-1), measurement_mse, reconstruction_mse
 
 
 def task_train_chunk(state, lr, steps, features, task: Task, *, model):
@@ -164,26 +163,13 @@ def make_task_groups(config: Config) -> list[train.Group]:
     """`train.make_groups` for a task: the run's mappings grouped by encoding width, every network with one
     output, encoding every pixel of the grid. The same seed gives the same B and initial weights for a
     width as `train.make_groups` (one Gaussian draw scaled by each σ; one init key)."""
-    key_b, key_init = jax.random.split(jax.random.key(config.seed))
-    gauss = mappings.gaussian_basis(key_b, config.features)
-    model = make_model(config, outputs=1)
-    coords = jnp.asarray(grid_blocks(config.size))
-    by_width: dict[tuple, list[int]] = {}
-    for i, m in enumerate(config.parsed):
-        by_width.setdefault((m.fourier, m.width(config.features)), []).append(i)
-    lrs = config.learning_rates()
-    devices = len(jax.devices())
-    groups = []
-    for (fourier, width), idx in by_width.items():
-        idx_padded = idx + idx[-1:] * (-len(idx) % devices)  # the last network repeated up to a multiple of the devices
-        k = len(idx_padded)
-        state = train.init_state(key_init, model, width)
-        state = jax.tree.map(lambda x: jnp.broadcast_to(x, (k,) + x.shape), state)
-        b = jnp.asarray(np.stack([mappings.basis(config.parsed[i], config.features, gauss) for i in idx_padded])) if fourier else None
-        features = train._encode_blocks(b, coords) if fourier else jnp.broadcast_to(coords, (k,) + coords.shape)
-        lr = jnp.asarray([lrs[i] for i in idx_padded], jnp.float32)
-        groups.append(train.Group(tuple(config.mappings[i] for i in idx), model, *train._put((state, lr, b, features), split=True)))
-    return groups
+    return train.group_networks(config, jnp.asarray(grid_blocks(config.size)), make_model(config, outputs=1))
+
+
+def task_programs(task: Task) -> train.Programs:
+    """What `train.drive` runs for a task: `evaluate_task_all` and `task_train_chunk` on a group's arrays."""
+    return train.Programs(evaluate_task_all, task_train_chunk, lambda g: (g.state, g.features, task),
+                          lambda g, steps: (g.state, g.lr, steps, g.features, task))
 
 
 def run_task(task: Task, config: Config) -> Iterator[train.Snapshot]:
@@ -192,50 +178,14 @@ def run_task(task: Task, config: Config) -> Iterator[train.Snapshot]:
     Yields a `train.Snapshot` at step 0 and after every `config.every` steps, the last at `config.iters`:
     test_psnr is the reconstruction's PSNR against the object over all pixels, train_psnr the measurements'
     fit (see the module's docstring), images the reconstructions as (R, R, 3) uint8 greys. Deterministic for a
-    given config and task; closing the generator stops all work.
+    given config and task; closing the generator stops all work. The loop is the image trainer's
+    (`train.drive`).
     """
     if task.obj.shape != (config.size, config.size):
         raise ValueError(f"The object must be {config.size}×{config.size} for this config (got {task.obj.shape}).")
     start = time.perf_counter()
-    compile_seconds = 0.0
     groups = make_task_groups(config)
-    task = train._put(task, split=False)
-
-    def call(fn, donate, group, *args):
-        nonlocal compile_seconds
-        program, seconds = train.compiled(fn, group.model, donate, *args)
-        compile_seconds += seconds
-        return program(*args)
-
-    bases = {spec: None if g.b is None else np.asarray(g.b[i]) for g in groups for i, spec in enumerate(g.specs)}
-    initial: dict[str, float] = {}
-
-    def snapshot(step, results) -> train.Snapshot:
-        results, params = train._to_host((results, [g.state.params for g in groups]))  # the chunk's one sync
-        fit, test, images, weights = {}, {}, {}, {}
-        for group, (pictures, measurement_mse, reconstruction_mse), p in zip(groups, results, params):
-            for i, spec in enumerate(group.specs):
-                fit[spec] = float(mse_to_psnr(measurement_mse[i]))
-                test[spec] = float(mse_to_psnr(reconstruction_mse[i]))
-                images[spec] = np.repeat(pictures[i][..., None], 3, axis=-1)
-                weights[spec] = jax.tree.map(lambda x: x[i], p)
-        pick = lambda d: {s: d[s] for s in config.mappings}  # noqa: E731
-        if not initial:
-            initial.update(pick(fit))
-        return train.Snapshot(step, config.iters, time.perf_counter() - start, compile_seconds,
-                              pick(fit), pick(test), pick(images), pick(weights), bases, dict(initial))
-
-    yield snapshot(0, [call(evaluate_task_all, False, g, g.state, g.features, task) for g in groups])
-    step = 0
-    while step < config.iters:
-        steps = min(config.every, config.iters - step)
-        steps_dev = train._put(np.int32(steps), split=False)
-        results = []
-        for g in groups:
-            g.state, evaluation = call(task_train_chunk, True, g, g.state, g.lr, steps_dev, g.features, task)
-            results.append(evaluation)
-        step += steps
-        yield snapshot(step, results)
+    yield from train.drive(config, groups, task_programs(train._put(task, split=False)), start)
 
 
 def train_task(task: Task, config: Config) -> train.Snapshot:
