@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from jax.scipy import ndimage
 
-from ffn.core import data, inverse, mappings, metrics, operators, phantom
+from ffn.core import data, inverse, mappings, metrics, ntk, operators, phantom
 from ffn.core.config import PAPER
 from ffn.core.model import MLP
 
@@ -281,3 +281,66 @@ def test_a_gaussian_mapping_reconstructs_a_ct_phantom_better_than_none():
     config = PAPER.replace(size=32, mappings=("none@0.01", "gauss:2"), iters=150, every=150, width=128, features=64)
     last = inverse.train_task(task, config)
     assert last.test_psnr["gauss:2"] > last.test_psnr["none@0.01"] + 2.0, last.test_psnr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The infinite-width network through the operator
+
+
+def slow_matrix(kind: str, op, size: int) -> np.ndarray:
+    """A as an explicit matrix on the flattened image: CT by the pixel loop on every unit image; MRI by the DFT's
+    formula at the mask's points, real rows then imaginary rows."""
+    if kind == "ct":
+        angles = operators.ct_angles(int(op.index.shape[0]))
+        columns = []
+        for p in range(size * size):
+            unit = np.zeros(size * size)
+            unit[p] = 1.0
+            columns.append(slow_ct(unit.reshape(size, size), angles).reshape(-1))
+        return np.stack(columns, axis=1)
+    n = np.arange(size)
+    k1, k2 = np.nonzero(np.asarray(op.mask))  # row-major order
+    phase = -2j * np.pi * (k1[:, None, None] * n[None, :, None] + k2[:, None, None] * n[None, None, :]) / size
+    rows = (np.exp(phase) / size).reshape(len(k1), -1)
+    return np.concatenate([rows.real, rows.imag])
+
+
+@pytest.mark.parametrize("kind", ["ct", "mri"])
+def test_the_ntk_through_the_operator_is_kernel_regression_on_the_measurements(kind):
+    size, steps = 16, [0, 7, 40]
+    task = inverse.make_task(kind, phantom.random_shepp_logan(size, 2), angles=5, fraction=0.25)
+    config = PAPER.replace(size=size, features=16, depth=3)
+    a = slow_matrix(kind, task.operator, size)
+    np.testing.assert_allclose(operators.matrix(task.operator, size), a, atol=1e-6)
+    y = a @ np.asarray(task.obj, np.float64).ravel()  # the measurements, from the explicit matrix
+    np.testing.assert_allclose(operators.real_measurements(task.operator, task.measurements), y, atol=1e-5)
+
+    x = ntk.mapped_inputs("gauss:3", data.coordinates(size).reshape(-1, 2), config.features, ntk.run_gauss(config))
+    k = ntk.relu_ntk(x, x, config.depth)
+    m = a @ k @ a.T
+    lam, v = np.linalg.eigh(m)
+    ridged = m + ntk.RIDGE * np.mean(np.diag(m)) * np.eye(len(m))
+    limit = k @ a.T @ np.linalg.solve(ridged, y)
+    # After t steps of gradient descent at η = m/λ_max from f = 0: c_t = V g(Λ) Vᵀ y, g(λ) = (1 − (1 − λ/λ_max)^t)/λ.
+    top = lam[-1]
+    safe = np.where(lam > 1e-12 * top, lam, 1.0)
+    expected = []
+    for t in steps:
+        g = np.where(lam > 1e-12 * top, (1 - (1 - lam / top) ** t) / safe, t / top)
+        expected.append(k @ a.T @ (v @ (g * (v.T @ y))))
+
+    got = ntk.operator_regression(task, "gauss:3", config, steps)
+    assert got.shape == (size * size, len(steps) + 1)
+    scale = np.abs(limit).max()
+    for j, want in enumerate(expected + [limit]):
+        np.testing.assert_allclose(got[:, j], want, atol=2e-4 * scale)
+    assert np.all(got[:, 0] == 0)  # no step, no change from f = 0
+    # The limit fits the measurements (up to the ridge) however little of the object they hold.
+    assert np.abs(a @ limit - y).max() < 1e-3 * np.abs(y).max()
+    pictures = ntk.operator_predictions(task, "gauss:3", config, [40])
+    assert [p.steps for p in pictures] == [40, None] and pictures[1].picture.shape == (size, size, 3)
+    assert pictures[1].train_psnr > pictures[0].train_psnr + 5  # the picture is clipped to [0, 1]: not an exact fit
+    assert pictures[1].test_psnr == pytest.approx(
+        float(operators.reconstruction_psnr(np.clip(limit.reshape(size, size), 0, 1), task.obj)), abs=1e-3)
+    with pytest.raises(ValueError, match="limited to 64 px"):
+        ntk.operator_size(128)
