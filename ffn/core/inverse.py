@@ -20,6 +20,7 @@ object over all pixels (clipped to [0, 1]) and train PSNR = the fit to the measu
 squared measurement residual (`operators.measurement_psnr`).
 """
 
+import dataclasses
 import time
 from typing import Iterator, NamedTuple
 
@@ -27,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ffn.core import data, operators, train
+from ffn.core import checks, data, operators, phantom, train
 from ffn.core.config import PAPER, Config
 from ffn.core.model import make_model
 
@@ -75,6 +76,64 @@ def make_task(kind: str, obj, *, angles: int = operators.CT_ANGLES, fraction: fl
     operator = operators.ct_operator(size, angles) if kind == "ct" else operators.mri_operator(size, 2, fraction, seed)
     obj = jnp.asarray(obj)
     return Task(operator, operator(obj), obj)
+
+
+MAX_ANGLES = 1024  # CT projections a problem may ask for
+MAX_KSPACE = 0.99  # below the full mask, the largest share a Gaussian mask of the notebook's density covers
+PHANTOM = "phantom:"  # an object named 'phantom:SEED' is the paper's random Shepp-Logan phantom of that seed
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """Which inverse problem, with its settings: everything `make_task` needs besides the object."""
+
+    kind: str = "ct"  # "ct": parallel-beam projections; "mri": a sampled share of k-space
+    angles: int = operators.CT_ANGLES  # CT: projections, equally spaced in [0, π) (the notebook's 20)
+    kspace: float = operators.MRI_FRACTION  # MRI: the share of k-space sampled (the notebook's 12.5%)
+    mask_seed: int = 0  # MRI: draws the mask
+
+    def __post_init__(self):
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
+        set_("kind", checks.one_of(self.kind, "task", KINDS, param="task"))
+        set_("angles", checks.whole(self.angles, "angles (CT projections)", 1, MAX_ANGLES, param="angles"))
+        kspace = checks.real(self.kspace, "kspace (the share of k-space sampled)", 0.0, 1.0, param="kspace", above=True)
+        if MAX_KSPACE < kspace < 1.0:
+            raise checks.Invalid(f"kspace (the share of k-space sampled) must be at most {MAX_KSPACE:g}, or 1 for "
+                                 f"the full k-space (got {kspace:g}).", "kspace")
+        set_("kspace", kspace)
+        set_("mask_seed", checks.whole(self.mask_seed, "mask_seed", 0, 2**31 - 1, param="mask_seed"))
+
+    def task(self, obj) -> "Task":
+        """This problem for a grey object (R, R) in [0, 1] (`make_task`)."""
+        return make_task(self.kind, obj, angles=self.angles, fraction=self.kspace, seed=self.mask_seed)
+
+    def to_dict(self) -> dict:
+        """The settings that matter for this kind, as metrics.json and table1.json write them."""
+        if self.kind == "ct":
+            return {"kind": "ct", "angles": self.angles}
+        return {"kind": "mri", "kspace": self.kspace, "mask_seed": self.mask_seed}
+
+    def label(self) -> str:
+        """'CT, 20 angles' or 'MRI, 12.5% of k-space'."""
+        if self.kind == "ct":
+            return f"CT, {self.angles} angle{'s' * (self.angles != 1)}"
+        return f"MRI, {100 * self.kspace:.3g}% of k-space"
+
+    def measurement_count(self, size: int) -> int:
+        """Real numbers the network is trained on at size×size px: CT's angles × R projections; MRI's sampled
+        k-space points, each complex (two numbers; those of a real image come in conjugate pairs)."""
+        return self.angles * size if self.kind == "ct" else 2 * max(1, round(self.kspace * size * size))
+
+
+def load_object(source, size: int) -> np.ndarray:
+    """The grey object a command or a page names, (size, size) float32 in [0, 1]: 'phantom:SEED' is the paper's
+    random modified Shepp-Logan phantom of that seed (`phantom.random_shepp_logan`); anything else is an image
+    (`data.load_image`: its centre square at size px) taken as grey (`phantom.grey`)."""
+    if isinstance(source, str) and source.startswith(PHANTOM):
+        seed = checks.text_number(source[len(PHANTOM):].strip())
+        seed = checks.whole(seed, f"The phantom's seed in {source!r}", 0, 2**31 - 1, param="seed")
+        return phantom.random_shepp_logan(data.check_size(size), seed)
+    return phantom.grey(data.load_image(source, size))
 
 
 # ---------------------------------------------------------------------------------------------------------
