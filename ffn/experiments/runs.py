@@ -70,6 +70,8 @@ class History:
         self.ground_truth = data.to_uint8(ground_truth)  # (R, R, 3); a grey object (R, R) is repeated to RGB
         self.name = name
         self.problem = problem  # the inverse problem the run was trained through; None for image regression
+        # The object itself (R, R) float32, which the ground truth's 8 bits only approximate; None for an image.
+        self.obj = None if problem is None else np.asarray(ground_truth, np.float32)
         self.steps: list[int] = []
         self.elapsed: list[float] = []  # seconds since the run started, at each snapshot
         self.train_psnr: dict[str, list[float]] = {s: [] for s in config.mappings}

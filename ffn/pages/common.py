@@ -71,6 +71,16 @@ def preview(image, size) -> tuple:
     return rules.preview(image, gr.utils.get_upload_folder(), _EXAMPLE_FILES, size)
 
 
+def read_object(image, phantom_seed, size) -> tuple:
+    """`rules.read_object` for this server: (the grey object, its name)."""
+    return rules.read_object(image, phantom_seed, size, gr.utils.get_upload_folder(), _EXAMPLE_FILES)
+
+
+def check_object(image, phantom_seed) -> None:
+    """`rules.check_object` for this server."""
+    rules.check_object(image, phantom_seed, gr.utils.get_upload_folder(), _EXAMPLE_FILES)
+
+
 def check_image(image_path):
     """(box, note) for a new image: a file that is no usable image leaves the box (the browser could only draw a
     broken picture of it) and the note gives ffn.data's sentence; a usable one clears the note.

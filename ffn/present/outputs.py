@@ -18,9 +18,14 @@ from ffn.experiments import lab1d, runs
 from ffn.present import grids, plots, text, video
 
 
+def _titles(history: runs.History) -> tuple[str, str]:
+    return plots.TASK_TITLES if history.problem is not None else (plots.TRAIN_TITLE, plots.TEST_TITLE)
+
+
 def run_figures(history: runs.History):
-    """(train, test) PSNR Plotly figures, one colour per mapping in both."""
-    return plots.psnr_figures(history.steps, history.train_psnr, history.test_psnr)
+    """(train, test) PSNR Plotly figures, one colour per mapping in both (an inverse problem's: the fit to the
+    measurements and the reconstruction's PSNR against the object)."""
+    return plots.psnr_figures(history.steps, history.train_psnr, history.test_psnr, titles=_titles(history))
 
 
 def band_figure(history: runs.History, height: int | None = None):
@@ -56,7 +61,8 @@ def write_outputs(out_dir, history: runs.History, video_file: bool = True) -> di
     save_png("ground_truth.png", history.ground_truth)
     save_png("comparison.png", grids.comparison(history))
     paths["psnr.html"] = plots.write_psnr_html(out / "psnr.html", history.steps, history.train_psnr,
-                                               history.test_psnr, title=f"PSNR · {history.name}")
+                                               history.test_psnr, title=f"PSNR · {history.name}",
+                                               titles=_titles(history))
     paths["bands.html"] = plots.write_band_html(out / "bands.html", band_figure(history),
                                                 title=f"Error per frequency band · {history.name}",
                                                 note=bands.WHAT_TO_NOTICE)

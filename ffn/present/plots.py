@@ -39,6 +39,9 @@ PALETTE = (
 
 TRAIN_TITLE = "Train PSNR"
 TEST_TITLE = "Test PSNR (held-out pixels)"
+# An inverse problem's (ffn.core.inverse): its train PSNR is the fit to the measurements, its test PSNR the
+# reconstruction's against the object.
+TASK_TITLES = ("Fit to the measurements (PSNR)", "Reconstruction vs the object (PSNR)")
 
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 _TEXT = "#1f2937"
@@ -241,14 +244,15 @@ def psnr_figures(
     colors: Mapping[str, str] | None = None,
     height: int = 320,
     reference: Mapping[str, float] | None = None,
+    titles: tuple[str, str] = (TRAIN_TITLE, TEST_TITLE),
 ) -> tuple[go.Figure, go.Figure]:
     """(train, test) PSNR figures with one colour per spec across both; `reference` goes on the test one,
-    where the paper reports its numbers."""
+    where the paper reports its numbers. `titles`: `TASK_TITLES` for an inverse problem."""
     if colors is None:
         colors = mapping_colors([*train, *test])
     return (
-        psnr_figure(steps, train, TRAIN_TITLE, colors=colors, height=height),
-        psnr_figure(steps, test, TEST_TITLE, colors=colors, height=height, reference=reference),
+        psnr_figure(steps, train, titles[0], colors=colors, height=height),
+        psnr_figure(steps, test, titles[1], colors=colors, height=height, reference=reference),
     )
 
 
@@ -260,12 +264,14 @@ def write_psnr_html(
     title: str = "Fourier feature networks: PSNR by input mapping",
     colors: Mapping[str, str] | None = None,
     reference: Mapping[str, float] | None = None,
+    titles: tuple[str, str] = (TRAIN_TITLE, TEST_TITLE),
 ) -> pathlib.Path:
     """Write one standalone HTML page with the train and test charts side by side (stacked when narrow).
 
     plotly.js is inlined (about 4.5 MB) so the page works offline; returns the path written.
     """
-    train_fig, test_fig = psnr_figures(steps, train, test, colors=colors, height=400, reference=reference)
+    train_fig, test_fig = psnr_figures(steps, train, test, colors=colors, height=400, reference=reference,
+                                       titles=titles)
     return write_figures_html(path, {"train-psnr": train_fig, "test-psnr": test_fig}, title)
 
 

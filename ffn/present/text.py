@@ -174,6 +174,46 @@ def _inverse_table_markdown(doc: dict) -> str:
     return text
 
 
+def inverse_notice(snap: Snapshot, problem, size: int) -> str:
+    """Markdown: what to notice in an inverse problem's run, said from its results at `snap` (`problem` an
+    `inverse.Problem`, the object size×size px): the best reconstruction and its margin over no mapping, the
+    ranking, and how far the fit to the measurements runs ahead of the reconstruction."""
+    tests = {s: v for s, v in snap.test_psnr.items() if math.isfinite(v) and s not in snap.diverged}
+    if not tests:
+        return "Every network diverged: lower the learning rate and train again."
+    best = max(tests, key=tests.get)
+    kinds = {s: mappings.parse(s).kind for s in tests}
+    lines = [f"- **{best}** reconstructs the object best: **{tests[best]:.2f} dB** against the object"]
+    plain = [s for s in tests if kinds[s] == "none"]
+    if plain and best not in plain:
+        lines[0] += f", {tests[best] - tests[plain[0]]:.1f} dB above no mapping ({tests[plain[0]]:.2f} dB)"
+    elif plain:
+        lines[0] += ": no mapping wins this run"
+    lines[0] += "."
+    if len(tests) > 1:
+        ranked = sorted(tests, key=tests.get, reverse=True)
+        lines.append("- From best to worst: " + " > ".join(f"{s} {tests[s]:.2f}" for s in ranked) + " dB.")
+    fit = snap.train_psnr[best]
+    measured, pixels = problem.measurement_count(size), size * size
+    if math.isfinite(fit) and fit - tests[best] > 3 and measured < pixels:
+        lines.append(f"- It fits the measurements to {fit:.1f} dB but the object only to {tests[best]:.1f} dB: "
+                     f"{measured:,} measured numbers for {pixels:,} pixels leave part of the object undetermined (the "
+                     "operator's null space), and what a network puts there comes from its mapping, not the data.")
+    elif math.isfinite(fit):
+        lines.append(f"- Its fit to the measurements: {fit:.1f} dB; to the object: {tests[best]:.1f} dB "
+                     f"({measured:,} measured numbers for {pixels:,} pixels).")
+    fits = {s: snap.train_psnr[s] for s in tests if math.isfinite(snap.train_psnr[s])}
+    if fits:
+        tightest = max(fits, key=fits.get)
+        if tightest != best and fits[tightest] > fits.get(best, -math.inf):
+            lines.append(f"- {tightest} fits the measurements best ({fits[tightest]:.1f} dB) yet reconstructs "
+                         f"{tests[best] - tests[tightest]:.1f} dB worse than {best}: a closer fit to the measurements "
+                         "is not a better reconstruction.")
+    if snap.diverged:
+        lines.append(f"- Diverged: {', '.join(snap.diverged)} (try a lower learning rate).")
+    return f"**What to notice** (step {snap.step}):\n" + "\n".join(lines)
+
+
 def lab_status(snap, rate: float | None, note: str = "") -> str:
     """Markdown status of a 1D lab run: step, speed, and whether the dashed lines (the NTK's prediction) apply."""
     speed = f" · {rate:.0f} steps/s" if rate else (" · compiling…" if snap.step == 0 else "")
