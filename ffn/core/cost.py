@@ -94,19 +94,32 @@ def estimate_seconds(config: Config, gflops: float, efficiency: float = 0.8, com
     return compile_seconds + run_flops(config) / (gflops * 1e9 * efficiency)
 
 
-def memory_bytes(config: Config, pixels: int | None = None) -> int:
+def memory_bytes(config: Config) -> int:
     """A cautious estimate of a run's peak memory in bytes, so a server can refuse runs it cannot hold.
 
     Counts, per mapping and training pixel ((size/2)² of them), its encoded input (C floats) and about 2.5
     floats per hidden unit of every layer, as a one-batch backward pass would hold. That was 1.1–1.8× what
     a CPU process really added with a one-batch trainer; `ffn.train` now sums the gradient over blocks of
     pixels and needs much less (1.1 GB measured at 512 px with five mappings, against 4.6 GB estimated),
-    so this errs high on purpose: a cap built on it refuses only runs that are truly large. `pixels` are the
-    training pixels, (size/2)² by default; an inverse problem trains on all size² of them.
+    so this errs high on purpose: a cap built on it refuses only runs that are truly large. (An inverse
+    problem's run: `task_memory_bytes`.)
     """
-    pixels = (config.size // 2) ** 2 if pixels is None else pixels
+    pixels = (config.size // 2) ** 2
     per_pixel = sum(m.width(config.features) + 2.5 * config.depth * config.width for m in config.parsed)
     return int(4 * pixels * per_pixel)
+
+
+def task_memory_bytes(config: Config, measurements: int = 0) -> int:
+    """An estimate of the peak memory in bytes of a run through an inverse problem (`ffn.core.inverse`), twice
+    the arrays it holds: each mapping's encoded coordinates of every pixel (size² × its channels), the rendered
+    grid and its cotangent, a training block's activations per network (1024 pixels × width × depth, forward and
+    backward) and the operator (`measurements` numbers, and for CT the gather's index: about size per
+    measurement). The blocked task trainer never holds a whole grid's activations, which `memory_bytes` counts.
+    For the CT notebook's setting (512 px, four mappings, 4×256, 256 features) this gives 2.3 GB; a whole
+    `python -m ffn --task ct` process of it peaked at 2.4 GB resident (2 steps, 2026-12-05, 2 cores)."""
+    pixels = config.size**2
+    floats = sum(pixels * (m.width(config.features) + 2) + 3 * 1024 * config.width * config.depth for m in config.parsed)
+    return int(2 * 4 * (floats + measurements * (config.size + 2)))
 
 
 MEASURABLE_FLOPS = 1e9  # FLOPs per step from which a run's speed is mostly arithmetic (the default run: 5.7e9)

@@ -21,7 +21,7 @@ _EXAMPLE_FILES = {os.path.realpath(p) for p in EXAMPLES}
 SPEED = Speed()  # this server's measured training rate, shared by every visitor on purpose
 ADMISSION = admission.Admission()  # one long job per visitor; the app tells it how to read Gradio's queue
 CSS = """
-#recon img, #replay-gallery img { image-rendering: pixelated; }
+#recon img, #replay-gallery img, #inverse-recon img, #inverse-measurements img { image-rendering: pixelated; }
 #status { min-height: 3.2em; }
 #examples button.gallery-item, #examples .gallery-item { width: 64px !important; height: 64px !important; }
 #examples .gallery-item img { width: 64px !important; height: 64px !important; object-fit: cover; }

@@ -204,7 +204,7 @@ def build(demo: gr.Blocks) -> None:
         with gr.Column(scale=5):
             status = gr.Markdown("Choose a task and an object, then press **Reconstruct**.", elem_id="inverse-status")
             measured = gr.Gallery(label="The object and what the networks are trained on instead", columns=3,
-                                  height=220, object_fit="contain", format="png", elem_id="inverse-measurements")
+                                  height="auto", object_fit="contain", format="png", elem_id="inverse-measurements")
             recon = gr.Gallery(label="Reconstructions (captioned with their PSNR against the object) and the object",
                                columns=6, height=250, object_fit="contain", format="png", elem_id="inverse-recon")
             with gr.Row():

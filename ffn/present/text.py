@@ -183,7 +183,8 @@ def inverse_notice(snap: Snapshot, problem, size: int) -> str:
         return "Every network diverged: lower the learning rate and train again."
     best = max(tests, key=tests.get)
     kinds = {s: mappings.parse(s).kind for s in tests}
-    lines = [f"- **{best}** reconstructs the object best: **{tests[best]:.2f} dB** against the object"]
+    code = lambda spec: f"`{spec}`"  # noqa: E731 (a spec such as none@0.01 would otherwise read as an e-mail address)
+    lines = [f"- **{code(best)}** reconstructs the object best: **{tests[best]:.2f} dB** against the object"]
     plain = [s for s in tests if kinds[s] == "none"]
     if plain and best not in plain:
         lines[0] += f", {tests[best] - tests[plain[0]]:.1f} dB above no mapping ({tests[plain[0]]:.2f} dB)"
@@ -192,7 +193,7 @@ def inverse_notice(snap: Snapshot, problem, size: int) -> str:
     lines[0] += "."
     if len(tests) > 1:
         ranked = sorted(tests, key=tests.get, reverse=True)
-        lines.append("- From best to worst: " + " > ".join(f"{s} {tests[s]:.2f}" for s in ranked) + " dB.")
+        lines.append("- From best to worst: " + " > ".join(f"{code(s)} {tests[s]:.2f}" for s in ranked) + " dB.")
     fit = snap.train_psnr[best]
     measured, pixels = problem.measurement_count(size), size * size
     if math.isfinite(fit) and fit - tests[best] > 3 and measured < pixels:
@@ -206,11 +207,11 @@ def inverse_notice(snap: Snapshot, problem, size: int) -> str:
     if fits:
         tightest = max(fits, key=fits.get)
         if tightest != best and fits[tightest] > fits.get(best, -math.inf):
-            lines.append(f"- {tightest} fits the measurements best ({fits[tightest]:.1f} dB) yet reconstructs "
-                         f"{tests[best] - tests[tightest]:.1f} dB worse than {best}: a closer fit to the measurements "
+            lines.append(f"- {code(tightest)} fits the measurements best ({fits[tightest]:.1f} dB) yet reconstructs "
+                         f"{tests[best] - tests[tightest]:.1f} dB worse than {code(best)}: a closer fit to the measurements "
                          "is not a better reconstruction.")
     if snap.diverged:
-        lines.append(f"- Diverged: {', '.join(snap.diverged)} (try a lower learning rate).")
+        lines.append(f"- Diverged: {', '.join(map(code, snap.diverged))} (try a lower learning rate).")
     return f"**What to notice** (step {snap.step}):\n" + "\n".join(lines)
 
 

@@ -111,11 +111,11 @@ def _config(param_of_mappings: str, **fields) -> configs.Config:
 
 
 def capped(config: configs.Config, caps: Caps | None = None, speed: "Speed | None" = None,
-           task: bool = False) -> configs.Config:
+           problem=None) -> configs.Config:
     """Refuses a valid config that this server will not run: past a widget's range, its memory or its time.
 
-    `caps` defaults to `CAPS`; the time cap needs `speed` (without it, time is not checked). `task`: a run
-    through an inverse problem, which trains on every pixel.
+    `caps` defaults to `CAPS`; the time cap needs `speed` (without it, time is not checked). `problem`: the
+    inverse problem (`inverse.Problem`) the run trains through, which changes its cost.
     """
     caps = caps or CAPS
     for name in ("size", "iters", "depth", "width", "features"):
@@ -123,7 +123,9 @@ def capped(config: configs.Config, caps: Caps | None = None, speed: "Speed | Non
         if getattr(config, name) > top:
             raise checks.Invalid(f"This server runs {name} up to {top} (got {getattr(config, name)}); the command "
                                  "line (python -m ffn) has no such limit.", name)
-    needed = cost.memory_bytes(config, config.size**2 if task else None) / 1e9
+    task = problem is not None
+    needed = (cost.task_memory_bytes(config, problem.measurement_count(config.size)) if task
+              else cost.memory_bytes(config)) / 1e9
     if needed > caps.memory_gb:
         raise checks.Invalid(f"This run would need about {needed:.0f} GB of memory and this server allows "
                              f"{caps.memory_gb:g} GB per run: use fewer mappings, a smaller image, fewer features "
@@ -423,7 +425,7 @@ def make_inverse_config(task, angles, kspace, selected, sigma_log10, extra, size
         lr = checks.text_number(lr.strip())
     config = _config("extra", mappings=specs, size=size, iters=iters, lr=lr, depth=depth, width=width,
                      features=features, seed=seed, every=configs.CPU.every)
-    return problem, capped(config, caps, speed, task=True)
+    return problem, capped(config, caps, speed, problem)
 
 
 def inverse_presets() -> dict[str, object]:
