@@ -61,6 +61,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--kspace", type=text_number, default=None,
                    help=f"with --task mri: the share of k-space sampled (default: {MRI_FRACTION:g})")
     p.add_argument("--mask-seed", type=text_number, default=None, help="with --task mri: draws the k-space mask (default: 0)")
+    p.add_argument("--dims", type=text_number, default=None,
+                   help="with --task mri: 3 for a volume, whose IMAGE is phantom:SEED, the 3D Shepp-Logan phantom, "
+                        "and whose pictures show its middle slice (default: 2)")
     p.add_argument("--theory", action="store_true",
                    help="also write, per mapping, what the infinite-width network (NTK) predicts: ntk_SPEC.png where "
                         "gradient descent converges (kernel regression) and ntk_SPEC_ITERS_steps.png after the run's "
@@ -85,8 +88,8 @@ TASK_HEADINGS = ("measurement fit (dB)", "reconstruction (dB)")
 
 def _problem(args):
     """The inverse problem the arguments ask for, or None; a task's setting without its task is refused."""
-    given = {"--angles": args.angles, "--kspace": args.kspace, "--mask-seed": args.mask_seed}
-    own = {"ct": ("--angles",), "mri": ("--kspace", "--mask-seed")}
+    given = {"--angles": args.angles, "--kspace": args.kspace, "--mask-seed": args.mask_seed, "--dims": args.dims}
+    own = {"ct": ("--angles",), "mri": ("--kspace", "--mask-seed", "--dims")}
     stray = [name for name, value in given.items() if value is not None and name not in own.get(args.task, ())]
     if stray:
         owner = "ct" if stray[0] == "--angles" else "mri"
@@ -95,7 +98,7 @@ def _problem(args):
         return None
     from ffn.core import inverse
 
-    settings = {"angles": args.angles, "kspace": args.kspace, "mask_seed": args.mask_seed}
+    settings = {"angles": args.angles, "kspace": args.kspace, "mask_seed": args.mask_seed, "dims": args.dims}
     return inverse.Problem(args.task, **{k: v for k, v in settings.items() if v is not None})
 
 
@@ -122,7 +125,10 @@ def main(argv=None) -> int:
         else:
             from ffn.core import inverse
 
-            image = inverse.load_object(args.image, config.size)  # (R, R) grey
+            if problem.dims == 3 and args.theory:
+                raise ValueError("--theory is for 2D problems: the kernel of a volume would hold every voxel "
+                                 "against every voxel.")
+            image = inverse.load_object(args.image, config.size, problem.dims)  # (R, R) grey, or (R, R, R)
             task = problem.task(image)
     except ValueError as e:  # ImageError is a ValueError too
         return command.fail(PROG, e)
@@ -142,7 +148,11 @@ def main(argv=None) -> int:
         bar.set_postfix_str(f"best test {best} {snap.test_psnr[best]:.2f} dB")
     bar.close()
     last = history.last
-    print(table(last) if problem is None else f"{problem.label()}, {config.size} px:\n" + table(last, TASK_HEADINGS))
+    if problem is None:
+        print(table(last))
+    else:
+        where = f"{config.size}³ voxels (pictures: the middle slice)" if problem.dims == 3 else f"{config.size} px"
+        print(f"{problem.label()}, {where}:\n" + table(last, TASK_HEADINGS))
     print(f"compile {last.compile_seconds:.1f} s, train {last.train_seconds:.1f} s, "
           f"{last.step / last.train_seconds:.2f} steps/s ({len(config.mappings)} mappings per step)")
     paths = outputs.write_outputs(out, history, video_file=not args.no_video)

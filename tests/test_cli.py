@@ -100,8 +100,26 @@ def test_cli_task_writes_the_reconstructions_the_measurements_and_the_task(tmp_p
     (["--task", "mri", "--angles", "5"], "--angles is a setting of --task ct."),
     (["--task", "ct", "--kspace", "0.2"], "--kspace is a setting of --task mri."),
     (["--task", "mri", "--kspace", "0.995"], "kspace (the share of k-space sampled) must be at most 0.99"),
+    (["--task", "ct", "--dims", "3"], "--dims is a setting of --task mri."),
+    (["--task", "mri", "--dims", "3"], "A 3D object is a phantom: name it phantom:SEED"),
+    (["--task", "mri", "--dims", "4"], "dims must be one of 2, 3 (got 4)."),
 ])
 def test_cli_refuses_a_task_setting_in_one_line(picture, tmp_path, capsys, argv, words):
     assert cli.main([str(picture), "--size", "16", *argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"python -m ffn: error: {words}") and err.count("\n") == 1
+
+
+def test_cli_3d_mri_trains_on_a_volume_and_pictures_its_middle_slice(tmp_path, capsys):
+    out = tmp_path / "mri3d"
+    assert cli.main(["phantom:2", "--task", "mri", "--dims", "3", "--size", "16", "--iters", "2", "--every", "2",
+                     "--mappings", "none", "gauss:2", "--width", "16", "--features", "8", "--no-video",
+                     "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["task"] == {"kind": "mri", "kspace": 0.125, "mask_seed": 0, "dims": 3,
+                               "train_psnr": "the fit to the measurements (dB)",
+                               "test_psnr": "the reconstruction against the object, every voxel (dB)"}
+    assert np.asarray(Image.open(out / "gauss_2.png")).shape == (16, 16, 3)
+    assert "MRI in 3D, 12.5% of k-space, 16³ voxels (pictures: the middle slice):" in capsys.readouterr().out
+    assert cli.main(["phantom:2", "--task", "mri", "--dims", "3", "--size", "16", "--theory"]) == 2
+    assert "--theory is for 2D problems" in capsys.readouterr().err

@@ -344,3 +344,61 @@ def test_the_ntk_through_the_operator_is_kernel_regression_on_the_measurements(k
         float(operators.reconstruction_psnr(np.clip(limit.reshape(size, size), 0, 1), task.obj)), abs=1e-3)
     with pytest.raises(ValueError, match="limited to 64 px"):
         ntk.operator_size(128)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 3D MRI: the mappings on 3D coordinates
+
+
+def test_mappings_take_3d_coordinates_and_keep_their_2d_form():
+    two = mappings.posenc_basis(3.0, 8)
+    assert two.shape == (8, 2) and np.array_equal(two[:4, 1], np.zeros(4)) and np.array_equal(two[4:, 0], np.zeros(4))
+    three = mappings.posenc_basis(3.0, 256, dims=3)  # the MRI notebook's 85 frequencies per axis
+    assert three.shape == (255, 3) and np.count_nonzero(three, axis=1).max() == 1
+    np.testing.assert_allclose(three[:85, 0], 2.0 ** np.linspace(0, 3, 85) - 1, rtol=1e-6)
+    gauss = mappings.gaussian_basis(jax.random.key(0), 16, dims=3)
+    assert gauss.shape == (16, 3)
+    assert mappings.basis(mappings.parse("basic"), 16, gauss).shape == (3, 3)
+    assert [mappings.parse(s).width(256, 3) for s in ("none", "basic", "posenc:3", "gauss:2")] == [3, 6, 510, 512]
+    assert [mappings.parse(s).width(256) for s in ("none", "basic", "posenc:3", "gauss:2")] == [2, 4, 512, 512]
+    coords = inverse.coordinates(4, 3)
+    assert coords.shape == (4, 4, 4, 3) and tuple(coords[1, 2, 3]) == (0.5, 0.25, 0.75)  # (x_j, y_i, z_k)
+
+
+def test_3d_task_gradient_equals_the_gradient_of_the_whole_loss():
+    size, block = 16, 1024  # 4096 voxels: 4 blocks
+    task = inverse.make_task("mri", phantom.random_shepp_logan_3d(size, 0), fraction=0.2)
+    assert task.measurements.shape == (16, 16, 16) and task.operator.mask.ndim == 3
+    b = jnp.asarray(2.0 * mappings.gaussian_basis(jax.random.key(1), 8, dims=3))
+    coords = inverse.coordinates(size, 3).reshape(-1, 3)
+    model = MLP(depth=3, width=16, outputs=1)
+    params = model.init(jax.random.key(2), jnp.zeros((1, 16)))
+    features = mappings.encode(jnp.asarray(coords), b)  # (R³, 16)
+    blocks = jnp.swapaxes(features.reshape(-1, block, 16), 1, 2)
+    np.testing.assert_array_equal(np.asarray(inverse.grid_blocks(size, 3)), np.swapaxes(coords.reshape(-1, block, 3), 1, 2))
+    loss, grads = jax.jit(lambda p: inverse.task_loss_and_grads(p, model, blocks, task))(params)
+    ref_loss, ref_grads = jax.value_and_grad(lambda p: task.loss(model.apply(p, features).reshape(task.obj.shape)))(params)
+    assert float(loss) == pytest.approx(float(ref_loss), rel=1e-5)
+    for g, r in zip(jax.tree.leaves(grads), jax.tree.leaves(ref_grads)):
+        np.testing.assert_allclose(g, r, atol=1e-5 * float(jnp.max(jnp.abs(r))))
+
+
+def test_a_3d_run_pictures_its_middle_slice_and_scores_the_whole_volume():
+    volume = phantom.random_shepp_logan_3d(16, 3)
+    problem = inverse.Problem("mri", dims=3)
+    config = PAPER.replace(size=16, mappings=("none", "gauss:2"), iters=4, every=2, width=16, features=8)
+    last = inverse.train_task(problem.task(volume), config)
+    assert last.step == 4 and last.images["gauss:2"].shape == (16, 16, 3)
+    group = next(g for g in inverse.make_task_groups(config, 3) if "gauss:2" in g.specs)
+    features = group.features[group.specs.index("gauss:2")]
+    f = np.asarray(inverse.render_blocks(last.params["gauss:2"], group.model, features)).reshape(volume.shape)
+    assert last.test_psnr["gauss:2"] == pytest.approx(float(operators.reconstruction_psnr(f, volume)), abs=1e-3)
+    middle = np.round(np.clip(f[:, :, 8], 0, 1) * 255)
+    assert np.abs(last.images["gauss:2"][..., 0] - middle).max() <= 1
+    with pytest.raises(ValueError, match="needs a 3D object"):
+        problem.task(volume[:, :, 0])
+    with pytest.raises(ValueError, match="dims must be one of 2"):
+        inverse.Problem("ct", dims=3)
+    with pytest.raises(ValueError, match="A 3D object is a phantom"):
+        inverse.load_object("assets/cat.png", 16, dims=3)
+    assert problem.label() == "MRI in 3D, 12.5% of k-space" and problem.to_dict()["dims"] == 3

@@ -295,16 +295,18 @@ def make_groups(config: Config, coords) -> list[Group]:
 
 def group_networks(config: Config, coord_blocks, model: MLP) -> list[Group]:
     """The run's networks of `model`, grouped by encoding width, each group's inputs the encodings of
-    `coord_blocks` (nb, 2, blk) (the image trainer's training pixels, or every pixel for an inverse problem).
+    `coord_blocks` (nb, d, blk) (the image trainer's training pixels, or every pixel, or voxel with d = 3, for an
+    inverse problem).
 
     B and the initial weights come from `config.seed` alone (the first half of split(key(seed)) draws the
     shared Gaussian G, the second the weights), so two trainers of the same config start alike.
     """
+    dims = coord_blocks.shape[1]
     key_b, key_init = jax.random.split(jax.random.key(config.seed))
-    gauss = mappings.gaussian_basis(key_b, config.features)
+    gauss = mappings.gaussian_basis(key_b, config.features, dims)
     by_width: dict[tuple, list[int]] = {}
     for i, m in enumerate(config.parsed):
-        by_width.setdefault((m.fourier, m.width(config.features)), []).append(i)
+        by_width.setdefault((m.fourier, m.width(config.features, dims)), []).append(i)
     groups = []
     lrs = config.learning_rates()
     devices = len(jax.devices())

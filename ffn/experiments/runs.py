@@ -67,10 +67,12 @@ class History:
     def __init__(self, config: Config, ground_truth: np.ndarray, name: str = "image",
                  problem: inverse.Problem | None = None):
         self.config = config
-        self.ground_truth = data.to_uint8(ground_truth)  # (R, R, 3); a grey object (R, R) is repeated to RGB
+        # (R, R, 3): a grey object (R, R) is repeated to RGB; of a volume (R, R, R), its middle slice is kept
+        self.ground_truth = data.to_uint8(ground_truth if problem is None else inverse.middle_slice(np.asarray(ground_truth)))
         self.name = name
         self.problem = problem  # the inverse problem the run was trained through; None for image regression
-        # The object itself (R, R) float32, which the ground truth's 8 bits only approximate; None for an image.
+        # The object itself, (R, R) or (R, R, R) float32, which the ground truth's 8 bits only approximate; None for
+        # an image.
         self.obj = None if problem is None else np.asarray(ground_truth, np.float32)
         self.steps: list[int] = []
         self.elapsed: list[float] = []  # seconds since the run started, at each snapshot
@@ -124,8 +126,9 @@ class History:
         steps = snap.step if snap else 0
         task = {}  # an image run's document has no "task"
         if self.problem is not None:
+            every = "every voxel" if self.problem.dims == 3 else "every pixel"
             task = {"task": {**self.problem.to_dict(), "train_psnr": "the fit to the measurements (dB)",
-                             "test_psnr": "the reconstruction against the object, every pixel (dB)"}}
+                             "test_psnr": f"the reconstruction against the object, {every} (dB)"}}
         return {
             "image": self.name,
             **task,
@@ -200,7 +203,7 @@ def record(image: np.ndarray, config: Config, name: str = "image") -> Iterator[t
 def record_task(problem: inverse.Problem, obj: np.ndarray, config: Config,
                 name: str = "object") -> Iterator[tuple[History, Snapshot]]:
     """`record` for an inverse problem: trains `config` through `problem`'s operator on the grey object obj
-    (R, R) and yields (history, snapshot) after every snapshot."""
+    ((R, R), or (R, R, R) for a 3D problem) and yields (history, snapshot) after every snapshot."""
     history = History(config, obj, name, problem)
     for snap in task_snapshots(history, problem.task(obj)):
         yield history, snap

@@ -25,18 +25,21 @@ def pictures(task) -> list[tuple[str, str, np.ndarray]]:
 
     CT: the sinogram, one row per angle from 0 (top) to 180° (bottom), one column per detector position, scaled
     to its maximum and stretched to R rows. MRI: the mask (white where k-space is sampled) and the log magnitude
-    log(1 + |y|) of the samples, scaled to its maximum, both with the low frequencies in the centre.
+    log(1 + |y|) of the samples, scaled to its maximum, both with the low frequencies in the centre (of a 3D
+    problem: the plane kz = 0 of its k-space).
     """
     size = task.obj.shape[0]
     if isinstance(task.operator, operators.CT):
         sinogram = np.asarray(task.measurements, np.float64)  # (angles, R)
         return [("sinogram.png", f"sinogram: {sinogram.shape[0]} angles (rows, 0 to 180°) × {size} detector "
                                  "positions", _stretched(sinogram, size))]
-    mask = np.fft.fftshift(np.asarray(task.operator.mask, np.float64))
-    samples = np.fft.fftshift(np.log1p(np.abs(np.asarray(task.measurements))))
-    share = 100 * mask.mean()
-    return [("kspace_mask.png", f"k-space mask: {share:.3g}% of the points sampled (white)", _stretched(mask, size)),
-            ("kspace.png", "sampled k-space, log magnitude (black off the mask)", _stretched(samples, size))]
+    mask, samples = np.asarray(task.operator.mask, np.float64), np.log1p(np.abs(np.asarray(task.measurements)))
+    share, plane = 100 * mask.mean(), ""
+    if mask.ndim == 3:  # a volume's k-space: its plane through the centre, kz = 0 (index 0 in FFT order)
+        mask, samples, plane = mask[:, :, 0], samples[:, :, 0], ", the plane kz = 0"
+    mask, samples = np.fft.fftshift(mask), np.fft.fftshift(samples)
+    return [("kspace_mask.png", f"k-space mask: {share:.3g}% of the points sampled (white){plane}", _stretched(mask, size)),
+            ("kspace.png", f"sampled k-space, log magnitude (black off the mask){plane}", _stretched(samples, size))]
 
 
 def write(out: str | pathlib.Path, task) -> dict[str, pathlib.Path]:
