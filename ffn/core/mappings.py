@@ -133,9 +133,10 @@ def posenc_basis(scale: float, features: int, dims: int = 2) -> np.ndarray:
 def basis(mapping: Mapping, features: int, gauss: np.ndarray) -> np.ndarray | None:
     """B for a mapping: None for `none`, (d, d) for `basic`, (features, d) otherwise (posenc: d·(features // d)).
 
-    `gauss` is the run's shared N(0, 1) draw of shape (features, d); d is 2 for an image.
+    `gauss` is the run's shared N(0, 1) draw of shape (features, d) (d is 2 for an image; None: d = 2, for the
+    mappings that do not use it).
     """
-    dims = np.shape(gauss)[1]
+    dims = 2 if gauss is None else np.shape(gauss)[1]
     if mapping.kind == "none":
         return None
     if mapping.kind == "basic":
