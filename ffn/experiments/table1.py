@@ -17,6 +17,12 @@ its σ to every shard with --sigma.
 The JSON document: {"dataset", "config": Config.to_dict() plus "sigma_tuning", "images": [path, ...],
 "mappings": {spec: {"test_psnr": [dB per image, null if diverged], "mean", "std", "n"}},
 "paper": {kind: {"mean", "std"}}, "std": what ± means, "shard": [I, N] or null, "seconds"}.
+
+`--dataset ct|mri` runs the inverse problems' columns (`inverse_protocol`): objects are grey (files taken as grey,
+or 'phantom:SEED'), σ and S come from the notebooks' grid search on tuning phantoms (`tune_inverse`), the
+trainer is `inverse.run_task` (`task_runner`), the test PSNR is the reconstruction's against the object, and
+the document adds "task" (the problem's settings); its "sigma_tuning" holds "images", "sigmas", "scales",
+"mean_test_psnr" per spec, "chosen" (σ) and "chosen_scale" (S), and "paper" has means only.
 """
 
 from __future__ import annotations
