@@ -233,9 +233,10 @@ def inverse_theory(run: Run) -> Iterator[tuple[str, object]]:
     at_steps = {s: p[0].test_psnr for s, p in results.items()}
     limit = {s: p[1].test_psnr for s, p in results.items()}
     best, best_limit, trained = max(at_steps, key=at_steps.get), max(limit, key=limit.get), runs.best_mapping(snapshot)
-    yours = f"**{trained}**, {snapshot.test_psnr[trained]:.2f} dB" if trained else "none (every run diverged)"
+    # Specs as code: none@0.01 would otherwise read as an e-mail address.
+    yours = f"**`{trained}`**, {snapshot.test_psnr[trained]:.2f} dB" if trained else "none (every run diverged)"
     yield (f"Done, for {run.label}. After {steps} steps of gradient descent the theory's best reconstruction is "
-           f"**{best}**'s, {at_steps[best]:.2f} dB; in the limit (kernel regression on the measurements, f = K Aᵀ "
-           f"(A K Aᵀ)⁻¹ y) **{best_limit}**'s, {limit[best_limit]:.2f} dB; your trained networks' best: {yours}.",
+           f"**`{best}`**'s, {at_steps[best]:.2f} dB; in the limit (kernel regression on the measurements, f = K Aᵀ "
+           f"(A K Aᵀ)⁻¹ y) **`{best_limit}`**'s, {limit[best_limit]:.2f} dB; your trained networks' best: {yours}.",
            grids.prediction_grid(rows, history.ground_truth,
                                  f"Trained (Adam) · NTK after {steps} gradient-descent steps · NTK limit"))
