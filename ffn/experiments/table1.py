@@ -1,4 +1,4 @@
-"""Table 1 of the paper over a set of images: `python -m ffn.table1 IMAGES... --dataset natural|text`.
+"""Table 1 of the paper over a set of images: `python -m ffn.table1 IMAGES... --dataset natural|text|ct|mri`.
 
 Runs the paper's protocol for a dataset (`ffn.paper.PROTOCOLS`: mappings, learning rates, posenc S and σ) on
 every image, optionally choosing σ first by a grid search on tuning images (the best mean test PSNR), and
