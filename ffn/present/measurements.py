@@ -12,10 +12,10 @@ from PIL import Image
 from ffn.core import data, operators
 
 
-def _stretched(values: np.ndarray, size: int) -> np.ndarray:
-    """A non-negative (h, w) array scaled to its maximum and resized to size×size by nearest neighbour, as uint8
-    (R, R, 3) grey (all black when it is all zero)."""
-    top = float(values.max())
+def _stretched(values: np.ndarray, size: int, top: float | None = None) -> np.ndarray:
+    """A non-negative (h, w) array scaled to `top` (default its maximum; above it white) and resized to size×size by
+    nearest neighbour, as uint8 (R, R, 3) grey (all black when it is all zero)."""
+    top = float(values.max()) if top is None else top
     grey = Image.fromarray(data.to_uint8(values / top if top > 0 else values)[..., 0])
     return data.to_uint8(np.asarray(grey.resize((size, size), Image.Resampling.NEAREST)))
 
@@ -25,7 +25,8 @@ def pictures(task) -> list[tuple[str, str, np.ndarray]]:
 
     CT: the sinogram, one row per angle from 0 (top) to 180° (bottom), one column per detector position, scaled
     to its maximum and stretched to R rows. MRI: the mask (white where k-space is sampled) and the log magnitude
-    log(1 + |y|) of the samples, scaled to its maximum, both with the low frequencies in the centre (of a 3D
+    log(1 + |y|) of the samples, scaled to the 95th percentile of the sampled points' (the DC term alone stands far
+    above the rest), both with the low frequencies in the centre (of a 3D
     problem: the plane kz = 0 of its k-space).
     """
     size = task.obj.shape[0]
@@ -39,7 +40,8 @@ def pictures(task) -> list[tuple[str, str, np.ndarray]]:
         mask, samples, plane = mask[:, :, 0], samples[:, :, 0], ", the plane kz = 0"
     mask, samples = np.fft.fftshift(mask), np.fft.fftshift(samples)
     return [("kspace_mask.png", f"k-space mask: {share:.3g}% of the points sampled (white){plane}", _stretched(mask, size)),
-            ("kspace.png", f"sampled k-space, log magnitude (black off the mask){plane}", _stretched(samples, size))]
+            ("kspace.png", f"sampled k-space, log magnitude (black off the mask){plane}",
+             _stretched(samples, size, float(np.percentile(samples[mask > 0], 95))))]
 
 
 def write(out: str | pathlib.Path, task) -> dict[str, pathlib.Path]:
