@@ -17,12 +17,13 @@ from starlette.middleware import Middleware
 
 from ffn.core import config as configs
 from ffn.core import train
-from ffn.pages import about, common, images, lab, table1
+from ffn.pages import about, common, images, inverse, lab, table1
 from ffn.serve import disk, env, gate
 
 PAGES = (  # (navbar name, path, module); the first is the landing page
     ("Images", "", images),
     ("1D lab", "lab", lab),
+    ("Inverse problems: CT and MRI", "inverse", inverse),
     ("Paper's Table 1", "table1", table1),
     ("About this server", "about", about),
 )

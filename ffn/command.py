@@ -9,11 +9,18 @@ import argparse
 import sys
 
 
+class Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default, except where it is None: there the option's help says what it means."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with the defaults in --help and a one-line error (argparse's own prints the whole usage first)."""
 
     def __init__(self, prog: str, description: str):
-        super().__init__(prog=prog, description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        super().__init__(prog=prog, description=description, formatter_class=Formatter)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")

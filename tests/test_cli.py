@@ -9,7 +9,7 @@ from PIL import Image
 from ffn.present import grids
 from ffn import cli
 from ffn.core import data, train
-from ffn.experiments import runs, sweep
+from ffn.experiments import sweep
 from ffn.core.config import PAPER
 from ffn.core.data import to_uint8
 
@@ -122,3 +122,64 @@ def test_cli_crop_trains_on_the_centre_window_at_full_resolution(tmp_path, capsy
     assert "centre window (20, 12)-(36, 28)" in capsys.readouterr().out
     assert cli.main([str(path), "--size", "48", "--crop", "--out", str(out)]) == 2  # a window larger than the image
     assert "needs at least 48 pixels on each side" in capsys.readouterr().err
+def test_cli_task_writes_the_reconstructions_the_measurements_and_the_task(tmp_path, capsys):
+    from ffn.core import inverse, phantom
+
+    out = tmp_path / "ct"
+    tiny = ["--size", "16", "--iters", "4", "--every", "2", "--width", "16", "--features", "8", "--no-video"]
+    specs = ["none@0.01", "gauss:4"]
+    assert cli.main(["phantom:5", "--task", "ct", "--angles", "7", "--mappings", *specs, *tiny, "--theory",
+                     "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["task"]["kind"] == "ct" and metrics["task"]["angles"] == 7 and metrics["image"] == "phantom-5"
+    assert list(metrics["mappings"]) == specs and metrics["config"]["lr"] == inverse.CT_PROTOCOL.lr
+    # The numbers written are those of the task trainer run here without the command line.
+    config = inverse.CT_PROTOCOL.replace(mappings=specs, size=16, iters=4, every=2, width=16, features=8)
+    alone = inverse.train_task(inverse.make_task("ct", phantom.random_shepp_logan(16, 5), angles=7), config)
+    for spec in specs:
+        assert metrics["mappings"][spec]["final_test_psnr"] == pytest.approx(alone.test_psnr[spec], abs=1e-6)
+        assert "ntk" in metrics["mappings"][spec]  # --theory: kernel regression on the measurements
+    np.testing.assert_array_equal(np.asarray(Image.open(out / "gauss_4.png")), alone.images["gauss:4"])
+    for name in ("sinogram.png", "ground_truth.png", "comparison.png", "bands.html", "ntk_gauss_4.png"):
+        assert (out / name).exists(), name
+    printed = capsys.readouterr().out
+    assert "CT, 7 angles, 16 px:" in printed and "reconstruction (dB)" in printed
+
+    assert cli.main([str(tmp_path / "nothing.png"), "--task", "mri", "--kspace", "0.25", *tiny[:-1], "--no-video",
+                     "--out", str(tmp_path / "mri")]) == 2  # no such image
+    capsys.readouterr()
+    assert cli.main(["phantom:5", "--task", "mri", "--kspace", "0.25", *tiny, "--out", str(tmp_path / "mri")]) == 0
+    assert {"kspace_mask.png", "kspace.png"} <= {p.name for p in (tmp_path / "mri").iterdir()}
+    metrics = json.loads((tmp_path / "mri" / "metrics.json").read_text())
+    assert metrics["task"]["kspace"] == 0.25
+    assert list(metrics["mappings"]) == list(inverse.MRI_PROTOCOL.mappings)  # the MRI notebook's, by default
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["--angles", "5"], "--angles is a setting of --task ct."),
+    (["--task", "mri", "--angles", "5"], "--angles is a setting of --task ct."),
+    (["--task", "ct", "--kspace", "0.2"], "--kspace is a setting of --task mri."),
+    (["--task", "mri", "--kspace", "0.995"], "kspace (the share of k-space sampled) must be at most 0.99"),
+    (["--task", "ct", "--dims", "3"], "--dims is a setting of --task mri."),
+    (["--task", "mri", "--dims", "3"], "A 3D object is a phantom: name it phantom:SEED"),
+    (["--task", "mri", "--dims", "4"], "dims must be one of 2, 3 (got 4)."),
+])
+def test_cli_refuses_a_task_setting_in_one_line(picture, tmp_path, capsys, argv, words):
+    assert cli.main([str(picture), "--size", "16", *argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"python -m ffn: error: {words}") and err.count("\n") == 1
+
+
+def test_cli_3d_mri_trains_on_a_volume_and_pictures_its_middle_slice(tmp_path, capsys):
+    out = tmp_path / "mri3d"
+    assert cli.main(["phantom:2", "--task", "mri", "--dims", "3", "--size", "16", "--iters", "2", "--every", "2",
+                     "--mappings", "none", "gauss:2", "--width", "16", "--features", "8", "--no-video",
+                     "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["task"] == {"kind": "mri", "kspace": 0.125, "mask_seed": 0, "dims": 3,
+                               "train_psnr": "the fit to the measurements (dB)",
+                               "test_psnr": "the reconstruction against the object, every voxel (dB)"}
+    assert np.asarray(Image.open(out / "gauss_2.png")).shape == (16, 16, 3)
+    assert "MRI in 3D, 12.5% of k-space, 16³ voxels (pictures: the middle slice):" in capsys.readouterr().out
+    assert cli.main(["phantom:2", "--task", "mri", "--dims", "3", "--size", "16", "--theory"]) == 2
+    assert "--theory is for 2D problems" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from jax.scipy import ndimage
 
-from ffn.core import data, inverse, mappings, metrics, operators, phantom
+from ffn.core import data, inverse, mappings, metrics, ntk, operators, phantom
 from ffn.core.config import PAPER
 from ffn.core.model import MLP
 
@@ -281,3 +281,124 @@ def test_a_gaussian_mapping_reconstructs_a_ct_phantom_better_than_none():
     config = PAPER.replace(size=32, mappings=("none@0.01", "gauss:2"), iters=150, every=150, width=128, features=64)
     last = inverse.train_task(task, config)
     assert last.test_psnr["gauss:2"] > last.test_psnr["none@0.01"] + 2.0, last.test_psnr
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The infinite-width network through the operator
+
+
+def slow_matrix(kind: str, op, size: int) -> np.ndarray:
+    """A as an explicit matrix on the flattened image: CT by the pixel loop on every unit image; MRI by the DFT's
+    formula at the mask's points, real rows then imaginary rows."""
+    if kind == "ct":
+        angles = operators.ct_angles(int(op.index.shape[0]))
+        columns = []
+        for p in range(size * size):
+            unit = np.zeros(size * size)
+            unit[p] = 1.0
+            columns.append(slow_ct(unit.reshape(size, size), angles).reshape(-1))
+        return np.stack(columns, axis=1)
+    n = np.arange(size)
+    k1, k2 = np.nonzero(np.asarray(op.mask))  # row-major order
+    phase = -2j * np.pi * (k1[:, None, None] * n[None, :, None] + k2[:, None, None] * n[None, None, :]) / size
+    rows = (np.exp(phase) / size).reshape(len(k1), -1)
+    return np.concatenate([rows.real, rows.imag])
+
+
+@pytest.mark.parametrize("kind", ["ct", "mri"])
+def test_the_ntk_through_the_operator_is_kernel_regression_on_the_measurements(kind):
+    size, steps = 16, [0, 7, 40]
+    task = inverse.make_task(kind, phantom.random_shepp_logan(size, 2), angles=5, fraction=0.25)
+    config = PAPER.replace(size=size, features=16, depth=3)
+    a = slow_matrix(kind, task.operator, size)
+    np.testing.assert_allclose(operators.matrix(task.operator, size), a, atol=1e-6)
+    y = a @ np.asarray(task.obj, np.float64).ravel()  # the measurements, from the explicit matrix
+    np.testing.assert_allclose(operators.real_measurements(task.operator, task.measurements), y, atol=1e-5)
+
+    x = ntk.mapped_inputs("gauss:3", data.coordinates(size).reshape(-1, 2), config.features, ntk.run_gauss(config))
+    k = ntk.relu_ntk(x, x, config.depth)
+    m = a @ k @ a.T
+    lam, v = np.linalg.eigh(m)
+    ridged = m + ntk.RIDGE * np.mean(np.diag(m)) * np.eye(len(m))
+    limit = k @ a.T @ np.linalg.solve(ridged, y)
+    # After t steps of gradient descent at η = m/λ_max from f = 0: c_t = V g(Λ) Vᵀ y, g(λ) = (1 − (1 − λ/λ_max)^t)/λ.
+    top = lam[-1]
+    safe = np.where(lam > 1e-12 * top, lam, 1.0)
+    expected = []
+    for t in steps:
+        g = np.where(lam > 1e-12 * top, (1 - (1 - lam / top) ** t) / safe, t / top)
+        expected.append(k @ a.T @ (v @ (g * (v.T @ y))))
+
+    got = ntk.operator_regression(task, "gauss:3", config, steps)
+    assert got.shape == (size * size, len(steps) + 1)
+    scale = np.abs(limit).max()
+    for j, want in enumerate(expected + [limit]):
+        np.testing.assert_allclose(got[:, j], want, atol=2e-4 * scale)
+    assert np.all(got[:, 0] == 0)  # no step, no change from f = 0
+    # The limit fits the measurements (up to the ridge) however little of the object they hold.
+    assert np.abs(a @ limit - y).max() < 1e-3 * np.abs(y).max()
+    pictures = ntk.operator_predictions(task, "gauss:3", config, [40])
+    assert [p.steps for p in pictures] == [40, None] and pictures[1].picture.shape == (size, size, 3)
+    assert pictures[1].train_psnr > pictures[0].train_psnr + 5  # the picture is clipped to [0, 1]: not an exact fit
+    assert pictures[1].test_psnr == pytest.approx(
+        float(operators.reconstruction_psnr(np.clip(limit.reshape(size, size), 0, 1), task.obj)), abs=1e-3)
+    with pytest.raises(ValueError, match="limited to 64 px"):
+        ntk.operator_size(128)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 3D MRI: the mappings on 3D coordinates
+
+
+def test_mappings_take_3d_coordinates_and_keep_their_2d_form():
+    two = mappings.posenc_basis(3.0, 8)
+    assert two.shape == (8, 2) and np.array_equal(two[:4, 1], np.zeros(4)) and np.array_equal(two[4:, 0], np.zeros(4))
+    three = mappings.posenc_basis(3.0, 256, dims=3)  # the MRI notebook's 85 frequencies per axis
+    assert three.shape == (255, 3) and np.count_nonzero(three, axis=1).max() == 1
+    np.testing.assert_allclose(three[:85, 0], 2.0 ** np.linspace(0, 3, 85) - 1, rtol=1e-6)
+    gauss = mappings.gaussian_basis(jax.random.key(0), 16, dims=3)
+    assert gauss.shape == (16, 3)
+    assert mappings.basis(mappings.parse("basic"), 16, gauss).shape == (3, 3)
+    assert [mappings.parse(s).width(256, 3) for s in ("none", "basic", "posenc:3", "gauss:2")] == [3, 6, 510, 512]
+    assert [mappings.parse(s).width(256) for s in ("none", "basic", "posenc:3", "gauss:2")] == [2, 4, 512, 512]
+    coords = inverse.coordinates(4, 3)
+    assert coords.shape == (4, 4, 4, 3) and tuple(coords[1, 2, 3]) == (0.5, 0.25, 0.75)  # (x_j, y_i, z_k)
+
+
+def test_3d_task_gradient_equals_the_gradient_of_the_whole_loss():
+    size, block = 16, 1024  # 4096 voxels: 4 blocks
+    task = inverse.make_task("mri", phantom.random_shepp_logan_3d(size, 0), fraction=0.2)
+    assert task.measurements.shape == (16, 16, 16) and task.operator.mask.ndim == 3
+    b = jnp.asarray(2.0 * mappings.gaussian_basis(jax.random.key(1), 8, dims=3))
+    coords = inverse.coordinates(size, 3).reshape(-1, 3)
+    model = MLP(depth=3, width=16, outputs=1)
+    params = model.init(jax.random.key(2), jnp.zeros((1, 16)))
+    features = mappings.encode(jnp.asarray(coords), b)  # (R³, 16)
+    blocks = jnp.swapaxes(features.reshape(-1, block, 16), 1, 2)
+    np.testing.assert_array_equal(np.asarray(inverse.grid_blocks(size, 3)), np.swapaxes(coords.reshape(-1, block, 3), 1, 2))
+    loss, grads = jax.jit(lambda p: inverse.task_loss_and_grads(p, model, blocks, task))(params)
+    ref_loss, ref_grads = jax.value_and_grad(lambda p: task.loss(model.apply(p, features).reshape(task.obj.shape)))(params)
+    assert float(loss) == pytest.approx(float(ref_loss), rel=1e-5)
+    for g, r in zip(jax.tree.leaves(grads), jax.tree.leaves(ref_grads)):
+        np.testing.assert_allclose(g, r, atol=1e-5 * float(jnp.max(jnp.abs(r))))
+
+
+def test_a_3d_run_pictures_its_middle_slice_and_scores_the_whole_volume():
+    volume = phantom.random_shepp_logan_3d(16, 3)
+    problem = inverse.Problem("mri", dims=3)
+    config = PAPER.replace(size=16, mappings=("none", "gauss:2"), iters=4, every=2, width=16, features=8)
+    last = inverse.train_task(problem.task(volume), config)
+    assert last.step == 4 and last.images["gauss:2"].shape == (16, 16, 3)
+    group = next(g for g in inverse.make_task_groups(config, 3) if "gauss:2" in g.specs)
+    features = group.features[group.specs.index("gauss:2")]
+    f = np.asarray(inverse.render_blocks(last.params["gauss:2"], group.model, features)).reshape(volume.shape)
+    assert last.test_psnr["gauss:2"] == pytest.approx(float(operators.reconstruction_psnr(f, volume)), abs=1e-3)
+    middle = np.round(np.clip(f[:, :, 8], 0, 1) * 255)
+    assert np.abs(last.images["gauss:2"][..., 0] - middle).max() <= 1
+    with pytest.raises(ValueError, match="needs a 3D object"):
+        problem.task(volume[:, :, 0])
+    with pytest.raises(ValueError, match="dims must be one of 2"):
+        inverse.Problem("ct", dims=3)
+    with pytest.raises(ValueError, match="A 3D object is a phantom"):
+        inverse.load_object("assets/cat.png", 16, dims=3)
+    assert problem.label() == "MRI in 3D, 12.5% of k-space" and problem.to_dict()["dims"] == 3

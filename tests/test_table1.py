@@ -275,3 +275,70 @@ def test_table_markdown_puts_ours_beside_the_papers_and_says_when_the_setting_di
     assert "| Gaussian σ=1.75 (`gauss:1.75`) | 24.00 ± 1.00 | 30.47 ± 2.11 |" in text
     assert "**Not the paper's setting**" in text and "64 px, not 512" in text and "population" in text
     assert "Not the paper's setting" not in present_text.table_markdown(doc(table1.protocol("text")))
+
+
+# ------------------------------------------------------------------------------------------ the inverse problems
+
+
+def test_ct_table_on_tiny_phantoms_the_gaussian_beats_none(tmp_path, capsys):
+    # 32 px, 20 angles, 150 steps of a 4×128 network on test phantoms 2 and 3: about 4 dB apart (19 dB against 15).
+    assert run_cli("--dataset", "ct", "--size", "32", "--iters", "150", "--width", "128", "--features", "64",
+                   "--phantoms", "2", "--sigma", "2", "--scale", "3", "--out", tmp_path) == 0
+    doc = json.loads((tmp_path / "table1.json").read_text())
+    assert doc["images"] == ["phantom:2", "phantom:3"] and doc["task"] == {"kind": "ct", "angles": 20}
+    rows = doc["mappings"]
+    assert list(rows) == ["none@0.01", "basic@0.01", "posenc:3", "gauss:2"]
+    assert rows["gauss:2"]["mean"] > rows["none@0.01"]["mean"] + 2.0, rows
+    assert doc["paper"]["gauss"] == {"mean": 28.33, "std": None}
+    printed = capsys.readouterr().out
+    assert "| Gaussian σ=2 (`gauss:2`) |" in printed and "| 28.33 |" in printed and "| 16.75 |" in printed
+    assert "σ = 2 and S = 3 given, not tuned by this run" in printed and "32 px, not 512" in printed
+
+
+def test_inverse_tuning_chooses_sigma_and_s_and_shards_merge(tmp_path, capsys):
+    tiny = [*TINY_ARGS, "--phantoms", "2"]
+    assert run_cli("--dataset", "ct", *tiny, "--sigmas", "4", "2", "--scales", "2", "3", "--out", tmp_path / "all") == 0
+    whole = json.loads((tmp_path / "all" / "table1.json").read_text())
+    tuning = whole["config"]["sigma_tuning"]
+    assert tuning["images"] == ["phantom:0", "phantom:1"] and tuning["sigmas"] == [2, 4] and tuning["scales"] == [2, 3]
+    means = tuning["mean_test_psnr"]
+    assert set(means) == {"gauss:2", "gauss:4", "posenc:2", "posenc:3"}
+    assert tuning["chosen"] == max((2, 4), key=lambda s: means[f"gauss:{s}"])
+    assert tuning["chosen_scale"] == max((2, 3), key=lambda s: means[f"posenc:{s}"])
+    assert f"gauss:{tuning['chosen']:g}" in whole["mappings"] and f"posenc:{tuning['chosen_scale']:g}" in whole["mappings"]
+    assert "had the best mean reconstruction PSNR on 2 random Shepp-Logan phantoms (seeds 0, 1)" in \
+        (tmp_path / "all" / "table1.md").read_text()
+    for i in (1, 2):  # each shard repeats the same search and gets the same σ and S
+        assert run_cli("--dataset", "ct", *tiny, "--sigmas", "4", "2", "--scales", "2", "3", "--shard", f"{i}/2",
+                       "--out", tmp_path / f"s{i}") == 0
+    assert run_cli("--merge", tmp_path / "s1", tmp_path / "s2", "--out", tmp_path / "merged") == 0
+    merged = json.loads((tmp_path / "merged" / "table1.json").read_text())
+    assert merged["mappings"] == whole["mappings"] and merged["task"] == whole["task"]
+    assert (tmp_path / "merged" / "table1.md").read_text() == (tmp_path / "all" / "table1.md").read_text()
+
+
+def test_mri_table_on_grey_images_says_it_is_2d(folder, tmp_path):
+    assert run_cli(folder, "--dataset", "mri", *TINY_ARGS, "--kspace", "0.25", "--sigma", "2", "--scale", "2",
+                   "--out", tmp_path) == 0
+    doc = json.loads((tmp_path / "table1.json").read_text())
+    assert doc["task"] == {"kind": "mri", "kspace": 0.25, "mask_seed": 0} and len(doc["images"]) == 5
+    assert list(doc["mappings"]) == ["none", "basic", "posenc:2", "gauss:2"]  # the MRI notebook: one lr for all
+    text = (tmp_path / "table1.md").read_text()
+    assert "5 images taken as grey, seen only through MRI, 25% of k-space" in text and "| 34.51 |" in text
+    assert "2D slices at 16 px, not the paper's 3D volumes of 96³ voxels" in text
+    assert "25% of k-space sampled, not 12.5%" in text
+
+
+def test_inverse_command_line_refuses_bad_input_with_one_sentence(folder, capsys):
+    cases = [
+        (["--dataset", "natural", folder, "--angles", "5"], "--angles is a setting of --dataset ct or mri."),
+        (["--dataset", "ct", "--kspace", "0.2"], "--kspace is a setting of --dataset mri."),
+        (["--dataset", "ct", "--sigma", "3", "--sigmas", "2", "4"], "Give either --sigma or a grid"),
+        (["--dataset", "ct", "--angles", "0"], "angles (CT projections) must be at least 1"),
+        (["--dataset", "ct", "phantom:-2"], "must be at least 0"),
+        (["--dataset", "mri", "--phantoms", "0"], "phantoms must be at least 1"),
+    ]
+    for argv, message in cases:
+        assert run_cli(*argv) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err

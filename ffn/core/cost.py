@@ -43,6 +43,21 @@ def run_flops(config: Config) -> int:
     return config.iters * iteration_flops(config) + snapshots * snapshot_flops(config)
 
 
+def task_iteration_flops(config: Config) -> int:
+    """FLOPs of one iteration through an inverse problem (`ffn.core.inverse`): a step of every mapping on all
+    size² pixels, whose forward pass runs twice (the render, then again inside each block's VJP). The operator's
+    own work (under 1% of a step, docs/inverse-protocol.md) and the network's one output instead of three are
+    left out."""
+    pixels = config.size**2
+    return sum(pixels * step_flops_per_point(config, m.width(config.features)) for m in config.parsed) + snapshot_flops(config)
+
+
+def task_run_flops(config: Config) -> int:
+    """FLOPs of a whole run through an inverse problem: every step plus one evaluation per snapshot."""
+    snapshots = 1 + -(-config.iters // config.every)
+    return config.iters * task_iteration_flops(config) + snapshots * snapshot_flops(config)
+
+
 def gemm_gflops(m: int, k: int, n: int, repeats: int = 5) -> float:
     """This machine's float32 rate in GFLOP/s for an (m, k) @ (k, n) product through XLA (median of `repeats`).
 
@@ -86,11 +101,25 @@ def memory_bytes(config: Config) -> int:
     floats per hidden unit of every layer, as a one-batch backward pass would hold. That was 1.1–1.8× what
     a CPU process really added with a one-batch trainer; `ffn.core.train` now sums the gradient over blocks of
     pixels and needs much less (1.1 GB measured at 512 px with five mappings, against 4.6 GB estimated),
-    so this errs high on purpose: a cap built on it refuses only runs that are truly large.
+    so this errs high on purpose: a cap built on it refuses only runs that are truly large. (An inverse
+    problem's run: `task_memory_bytes`.)
     """
     pixels = (config.size // 2) ** 2
     per_pixel = sum(m.width(config.features) + 2.5 * config.depth * config.width for m in config.parsed)
     return int(4 * pixels * per_pixel)
+
+
+def task_memory_bytes(config: Config, measurements: int = 0) -> int:
+    """An estimate of the peak memory in bytes of a run through an inverse problem (`ffn.core.inverse`), twice
+    the arrays it holds: each mapping's encoded coordinates of every pixel (size² × its channels), the rendered
+    grid and its cotangent, a training block's activations per network (1024 pixels × width × depth, forward and
+    backward) and the operator (`measurements` numbers, and for CT the gather's index: about size per
+    measurement). The blocked task trainer never holds a whole grid's activations, which `memory_bytes` counts.
+    For the CT notebook's setting (512 px, four mappings, 4×256, 256 features) this gives 2.3 GB; a whole
+    `python -m ffn --task ct` process of it peaked at 2.4 GB resident (2 steps, 2026-12-05, 2 cores)."""
+    pixels = config.size**2
+    floats = sum(pixels * (m.width(config.features) + 2) + 3 * 1024 * config.width * config.depth for m in config.parsed)
+    return int(2 * 4 * (floats + measurements * (config.size + 2)))
 
 
 MEASURABLE_FLOPS = 1e9  # FLOPs per step from which a run's speed is mostly arithmetic (the default run: 5.7e9)
@@ -124,14 +153,19 @@ class Speed:
             self.gflops = 0.8 * matmul_gflops(512, repeats=3)
         return self.gflops
 
-    def observe(self, config: Config, steps_per_second: float) -> None:
+    def observe(self, config: Config, steps_per_second: float, task: bool = False) -> None:
         """Keeps the rate a finished run reached, if it was large enough to tell: a tiny run's time is mostly the
-        fixed cost of each step and snapshot, and its FLOP rate would make every larger run look far slower."""
-        if iteration_flops(config) >= MEASURABLE_FLOPS:
-            self.observed[self._shape(config)] = iteration_flops(config) * steps_per_second / 1e9
+        fixed cost of each step and snapshot, and its FLOP rate would make every larger run look far slower.
+        `task`: a run through an inverse problem (`task_iteration_flops`)."""
+        flops = task_iteration_flops(config) if task else iteration_flops(config)
+        if flops >= MEASURABLE_FLOPS:
+            self.observed[self._shape(config)] = flops * steps_per_second / 1e9
 
-    def estimate(self, config: Config) -> float:
-        """Seconds a run of `config` should take here, compilation included."""
+    def estimate(self, config: Config, task: bool = False) -> float:
+        """Seconds a run of `config` should take here, compilation included; `task`: through an inverse problem
+        (`task_run_flops`), at the rate measured for the same shapes."""
+        if task:
+            return 3.0 + task_run_flops(config) / (self.rate(config) * 1e9)
         return estimate_seconds(config, self.rate(config), efficiency=1.0)
 
 

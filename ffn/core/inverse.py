@@ -20,6 +20,7 @@ object over all pixels (clipped to [0, 1]) and train PSNR = the fit to the measu
 squared measurement residual (`operators.measurement_psnr`).
 """
 
+import dataclasses
 import time
 from typing import Iterator, NamedTuple
 
@@ -27,9 +28,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ffn.core import data, mappings, operators, train
+from ffn.core import checks, data, operators, phantom, train
 from ffn.core.config import PAPER, Config
-from ffn.core.metrics import mse_to_psnr
 from ffn.core.model import make_model
 
 KINDS = ("ct", "mri")
@@ -50,32 +50,105 @@ class Task(NamedTuple):
     """
 
     operator: operators.CT | operators.MRI
-    measurements: jax.Array  # y = A(obj): (angles, R) float32 for CT, (R, R) complex64 for MRI
-    obj: jax.Array  # (R, R) float32 in [0, 1]
+    measurements: jax.Array  # y = A(obj): (angles, R) float32 for CT, (R, R) (or (R, R, R)) complex64 for MRI
+    obj: jax.Array  # (R, R) float32 in [0, 1]; for MRI also a volume (R, R, R)
 
     def loss(self, image):
-        """The paper's ½·mean|A image − y|² for an (R, R) image: a scalar."""
+        """The paper's ½·mean|A image − y|² for an image of the object's shape: a scalar."""
         return operators.measurement_loss(self.operator, image, self.measurements)
 
 
 def make_task(kind: str, obj, *, angles: int = operators.CT_ANGLES, fraction: float = operators.MRI_FRACTION,
               seed: int = 0) -> Task:
-    """The CT or MRI problem of a grey object: obj (R, R) in [0, 1], R even (see `data.check_size`).
+    """The CT or MRI problem of a grey object: obj (R, R) in [0, 1], R even (see `data.check_size`); for MRI also
+    a volume (R, R, R) (axes y, x, z, as `phantom.shepp_logan_3d` draws it).
 
-    kind "ct": `angles` projections (`operators.ct_operator`); "mri": a 2D k-space mask covering `fraction`
-    of k-space drawn from `seed` (`operators.mri_operator`). The measurements are the operator applied to obj.
+    kind "ct": `angles` projections (`operators.ct_operator`); "mri": a 2D (or 3D) k-space mask covering
+    `fraction` of k-space drawn from `seed` (`operators.mri_operator`). The measurements are the operator
+    applied to obj.
     """
     if kind not in KINDS:
         raise ValueError(f"The task must be one of {', '.join(KINDS)} (got {kind!r}).")
     obj = np.asarray(obj, np.float32)
-    if obj.ndim != 2 or obj.shape[0] != obj.shape[1]:
-        raise ValueError(f"The object must be a square grey image (R, R) (got shape {obj.shape}).")
+    volume = kind == "mri" and obj.ndim == 3
+    if obj.ndim not in (2, 3) or (obj.ndim == 3 and not volume) or len(set(obj.shape)) != 1:
+        raise ValueError(f"The object must be a square grey image (R, R){' or a cube (R, R, R)' * (kind == 'mri')} "
+                         f"(got shape {obj.shape}).")
     size = data.check_size(obj.shape[0])
     if not np.all((obj >= 0) & (obj <= 1)):
         raise ValueError("The object's values must lie in [0, 1].")
-    operator = operators.ct_operator(size, angles) if kind == "ct" else operators.mri_operator(size, 2, fraction, seed)
+    operator = (operators.ct_operator(size, angles) if kind == "ct"
+                else operators.mri_operator(size, obj.ndim, fraction, seed))
     obj = jnp.asarray(obj)
     return Task(operator, operator(obj), obj)
+
+
+MAX_ANGLES = 1024  # CT projections a problem may ask for
+MAX_KSPACE = 0.99  # below the full mask, the largest share a Gaussian mask of the notebook's density covers
+PHANTOM = "phantom:"  # an object named 'phantom:SEED' is the paper's random Shepp-Logan phantom of that seed
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """Which inverse problem, with its settings: everything `make_task` needs besides the object."""
+
+    kind: str = "ct"  # "ct": parallel-beam projections; "mri": a sampled share of k-space
+    angles: int = operators.CT_ANGLES  # CT: projections, equally spaced in [0, π) (the notebook's 20)
+    kspace: float = operators.MRI_FRACTION  # MRI: the share of k-space sampled (the notebook's 12.5%)
+    mask_seed: int = 0  # MRI: draws the mask
+    dims: int = 2  # 2: an image; 3: a volume (MRI only; the paper's MRI is 3D)
+
+    def __post_init__(self):
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen dataclass)
+        set_("kind", checks.one_of(self.kind, "task", KINDS, param="task"))
+        set_("angles", checks.whole(self.angles, "angles (CT projections)", 1, MAX_ANGLES, param="angles"))
+        kspace = checks.real(self.kspace, "kspace (the share of k-space sampled)", 0.0, 1.0, param="kspace", above=True)
+        if MAX_KSPACE < kspace < 1.0:
+            raise checks.Invalid(f"kspace (the share of k-space sampled) must be at most {MAX_KSPACE:g}, or 1 for "
+                                 f"the full k-space (got {kspace:g}).", "kspace")
+        set_("kspace", kspace)
+        set_("mask_seed", checks.whole(self.mask_seed, "mask_seed", 0, 2**31 - 1, param="mask_seed"))
+        set_("dims", checks.one_of(self.dims, "dims", (2, 3) if self.kind == "mri" else (2,), param="dims"))
+
+    def task(self, obj) -> "Task":
+        """This problem for a grey object in [0, 1], (R, R) or with dims 3 (R, R, R) (`make_task`)."""
+        if np.ndim(obj) != self.dims:
+            raise ValueError(f"This problem needs a {self.dims}D object (got shape {np.shape(obj)}).")
+        return make_task(self.kind, obj, angles=self.angles, fraction=self.kspace, seed=self.mask_seed)
+
+    def to_dict(self) -> dict:
+        """The settings that matter for this kind, as metrics.json and table1.json write them."""
+        if self.kind == "ct":
+            return {"kind": "ct", "angles": self.angles}
+        volume = {"dims": 3} if self.dims == 3 else {}
+        return {"kind": "mri", "kspace": self.kspace, "mask_seed": self.mask_seed, **volume}
+
+    def label(self) -> str:
+        """'CT, 20 angles' or 'MRI, 12.5% of k-space'."""
+        if self.kind == "ct":
+            return f"CT, {self.angles} angle{'s' * (self.angles != 1)}"
+        return f"MRI{' in 3D' * (self.dims == 3)}, {100 * self.kspace:.3g}% of k-space"
+
+    def measurement_count(self, size: int) -> int:
+        """Real numbers the network is trained on at size px a side: CT's angles × R projections; MRI's sampled
+        k-space points, each complex (two numbers; those of a real image come in conjugate pairs)."""
+        return self.angles * size if self.kind == "ct" else 2 * max(1, round(self.kspace * size**self.dims))
+
+
+def load_object(source, size: int, dims: int = 2) -> np.ndarray:
+    """The grey object a command or a page names, (size, size) float32 in [0, 1]: 'phantom:SEED' is the paper's
+    random modified Shepp-Logan phantom of that seed (`phantom.random_shepp_logan`); anything else is an image
+    (`data.load_image`: its centre square at size px) taken as grey (`phantom.grey`). With dims 3 only a phantom
+    can be named: the 3D one (`phantom.random_shepp_logan_3d`), (size, size, size)."""
+    if isinstance(source, str) and source.startswith(PHANTOM):
+        seed = checks.text_number(source[len(PHANTOM):].strip())
+        seed = checks.whole(seed, f"The phantom's seed in {source!r}", 0, 2**31 - 1, param="seed")
+        if dims == 3:
+            return phantom.random_shepp_logan_3d(data.check_size(size), seed)
+        return phantom.random_shepp_logan(data.check_size(size), seed)
+    if dims == 3:
+        raise ValueError(f"A 3D object is a phantom: name it phantom:SEED (got {str(source)!r}).")
+    return phantom.grey(data.load_image(source, size))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -88,16 +161,16 @@ def render_blocks(params, model, features):
 
 
 def task_loss_and_grads(params, model, features, task: Task):
-    """The task's loss and its gradient in the parameters: features (nb, C, blk), every pixel of the R×R grid
-    in row-major order, encoded and in blocks (`grid_blocks`).
+    """The task's loss and its gradient in the parameters: features (nb, C, blk), every pixel of the R×R grid (or
+    voxel of the R³ one) in row-major order, encoded and in blocks (`grid_blocks`).
 
     Forward over the blocks, the operator's loss and cotangent on the whole grid, then a VJP per block with
     its part of the cotangent, summed as `train.block_loss_and_grads` sums its blocks. Equals
     `jax.value_and_grad` of the loss of the whole rendered grid, up to float32 rounding.
     """
-    nb, size = features.shape[0], task.obj.shape[0]
+    nb = features.shape[0]
     f = render_blocks(params, model, features)  # (nb, blk)
-    loss, cotangent = jax.value_and_grad(lambda f: task.loss(f.reshape(size, size)))(f)  # (nb, blk)
+    loss, cotangent = jax.value_and_grad(lambda f: task.loss(f.reshape(task.obj.shape)))(f)  # (nb, blk)
     chains = max(c for c in range(1, train.CHAINS + 1) if nb % c == 0)
 
     def block(x, g):
@@ -120,14 +193,14 @@ def task_train_step(state: train.TrainState, lr, model, features, task: Task):
 
 
 def evaluate_task(params, model, features, task: Task):
-    """The reconstruction as uint8 (R, R), its mean squared measurement residual and its MSE against the object
-    over all pixels (clipped to [0, 1]), as float32 scalars."""
-    size = task.obj.shape[0]
-    f = render_blocks(params, model, features).reshape(size, size)
+    """The reconstruction as a grey uint8 picture (R, R, 3) (of a volume: its middle slice, `middle_slice`), its
+    mean squared measurement residual and its MSE against the object over all pixels or voxels (clipped to
+    [0, 1]), as float32 scalars: `train.Programs`' evaluation."""
+    f = render_blocks(params, model, features).reshape(task.obj.shape)
     measurement_mse = 2.0 * task.loss(f)
     reconstruction_mse = jnp.mean((jnp.clip(f, 0.0, 1.0) - task.obj) ** 2)
-    picture = jnp.round(jnp.clip(jnp.nan_to_num(f, nan=0.0), 0.0, 1.0) * 255).astype(jnp.uint8)
-    return picture, measurement_mse, reconstruction_mse
+    picture = jnp.round(jnp.clip(jnp.nan_to_num(middle_slice(f), nan=0.0), 0.0, 1.0) * 255).astype(jnp.uint8)
+    return jnp.repeat(picture[..., None], 3, axis=-1), measurement_mse, reconstruction_mse
 
 
 def task_train_chunk(state, lr, steps, features, task: Task, *, model):
@@ -154,88 +227,59 @@ def evaluate_task_all(state, features, task: Task, *, model):
 # Runs
 
 
-def grid_blocks(size: int) -> np.ndarray:
-    """Every pixel's coordinates of the size×size grid, row by row, in blocks: (nb, 2, blk) float32, blocks of
-    `train.block_size(size²)` consecutive pixels (so a (nb, blk) render reshapes to (R, R))."""
-    return train.to_blocks(data.coordinates(size).reshape(-1, 2))
+def middle_slice(f):
+    """What a picture shows of a reconstruction or object: an image (R, R) itself, a volume (R, R, R) its axial
+    slice at z index R/2 (the slab's middle, as `phantom.shepp_logan_3d` lays the axes out)."""
+    return f if f.ndim == 2 else f[:, :, f.shape[2] // 2]
 
 
-def make_task_groups(config: Config) -> list[train.Group]:
+def coordinates(size: int, dims: int = 2) -> np.ndarray:
+    """The input grid: `data.coordinates` (size, size, 2) for an image; for a volume (size, size, size, 3) float32
+    in [0, 1), point [i, j, k] = (x_j, y_i, z_k), axes in the order of `phantom.shepp_logan_3d`'s (y, x, z)."""
+    if dims == 2:
+        return data.coordinates(size)
+    c = np.linspace(0, 1, size, endpoint=False)
+    y, x, z = np.meshgrid(c, c, c, indexing="ij")
+    return np.stack([x, y, z], -1).astype(np.float32)
+
+
+def grid_blocks(size: int, dims: int = 2) -> np.ndarray:
+    """Every pixel's (voxel's) coordinates of the grid (`coordinates`), in row-major order, in blocks: (nb, dims,
+    blk) float32, blocks of `train.block_size(size**dims)` consecutive points (so a (nb, blk) render reshapes to
+    the object's shape)."""
+    return train.to_blocks(coordinates(size, dims).reshape(-1, dims))
+
+
+def make_task_groups(config: Config, dims: int = 2) -> list[train.Group]:
     """`train.make_groups` for a task: the run's mappings grouped by encoding width, every network with one
-    output, encoding every pixel of the grid. The same seed gives the same B and initial weights for a
-    width as `train.make_groups` (one Gaussian draw scaled by each σ; one init key)."""
-    key_b, key_init = jax.random.split(jax.random.key(config.seed))
-    gauss = mappings.gaussian_basis(key_b, config.features)
-    model = make_model(config, outputs=1)
-    coords = jnp.asarray(grid_blocks(config.size))
-    by_width: dict[tuple, list[int]] = {}
-    for i, m in enumerate(config.parsed):
-        by_width.setdefault((m.fourier, m.width(config.features)), []).append(i)
-    lrs = config.learning_rates()
-    devices = len(jax.devices())
-    groups = []
-    for (fourier, width), idx in by_width.items():
-        idx_padded = idx + idx[-1:] * (-len(idx) % devices)  # the last network repeated up to a multiple of the devices
-        k = len(idx_padded)
-        state = train.init_state(key_init, model, width)
-        state = jax.tree.map(lambda x: jnp.broadcast_to(x, (k,) + x.shape), state)
-        b = jnp.asarray(np.stack([mappings.basis(config.parsed[i], config.features, gauss) for i in idx_padded])) if fourier else None
-        features = train._encode_blocks(b, coords) if fourier else jnp.broadcast_to(coords, (k,) + coords.shape)
-        lr = jnp.asarray([lrs[i] for i in idx_padded], jnp.float32)
-        groups.append(train.Group(tuple(config.mappings[i] for i in idx), model, *train._put((state, lr, b, features), split=True)))
-    return groups
+    output, encoding every pixel (voxel, with dims 3) of the grid. The same seed gives the same B and initial
+    weights for a width as `train.make_groups` in 2D (one Gaussian draw scaled by each σ; one init key)."""
+    return train.group_networks(config, jnp.asarray(grid_blocks(config.size, dims)), make_model(config, outputs=1))
+
+
+def task_programs(task: Task) -> train.Programs:
+    """What `train.drive` runs for a task: `evaluate_task_all` and `task_train_chunk` on a group's arrays."""
+    return train.Programs(evaluate_task_all, task_train_chunk, lambda g: (g.state, g.features, task),
+                          lambda g, steps: (g.state, g.lr, steps, g.features, task))
 
 
 def run_task(task: Task, config: Config) -> Iterator[train.Snapshot]:
     """Trains every mapping of `config` through the task's operator (R = config.size, the object's side).
 
     Yields a `train.Snapshot` at step 0 and after every `config.every` steps, the last at `config.iters`:
-    test_psnr is the reconstruction's PSNR against the object over all pixels, train_psnr the measurements'
-    fit (see the module's docstring), images the reconstructions as (R, R, 3) uint8 greys. Deterministic for a
-    given config and task; closing the generator stops all work.
+    test_psnr is the reconstruction's PSNR against the object over all pixels (voxels), train_psnr the
+    measurements' fit (see the module's docstring), images the reconstructions as (R, R, 3) uint8 greys (of a
+    volume, its middle slice). Deterministic for a
+    given config and task; closing the generator stops all work. The loop is the image trainer's
+    (`train.drive`).
     """
-    if task.obj.shape != (config.size, config.size):
-        raise ValueError(f"The object must be {config.size}×{config.size} for this config (got {task.obj.shape}).")
+    dims = task.obj.ndim
+    if task.obj.shape != (config.size,) * dims:
+        raise ValueError(f"The object must be {'×'.join([str(config.size)] * dims)} for this config (got "
+                         f"{task.obj.shape}).")
     start = time.perf_counter()
-    compile_seconds = 0.0
-    groups = make_task_groups(config)
-    task = train._put(task, split=False)
-
-    def call(fn, donate, group, *args):
-        nonlocal compile_seconds
-        program, seconds = train.compiled(fn, group.model, donate, *args)
-        compile_seconds += seconds
-        return program(*args)
-
-    bases = {spec: None if g.b is None else np.asarray(g.b[i]) for g in groups for i, spec in enumerate(g.specs)}
-    initial: dict[str, float] = {}
-
-    def snapshot(step, results) -> train.Snapshot:
-        results, params = train._to_host((results, [g.state.params for g in groups]))  # the chunk's one sync
-        fit, test, images, weights = {}, {}, {}, {}
-        for group, (pictures, measurement_mse, reconstruction_mse), p in zip(groups, results, params):
-            for i, spec in enumerate(group.specs):
-                fit[spec] = float(mse_to_psnr(measurement_mse[i]))
-                test[spec] = float(mse_to_psnr(reconstruction_mse[i]))
-                images[spec] = np.repeat(pictures[i][..., None], 3, axis=-1)
-                weights[spec] = jax.tree.map(lambda x: x[i], p)
-        pick = lambda d: {s: d[s] for s in config.mappings}  # noqa: E731
-        if not initial:
-            initial.update(pick(fit))
-        return train.Snapshot(step, config.iters, time.perf_counter() - start, compile_seconds,
-                              pick(fit), pick(test), pick(images), pick(weights), bases, dict(initial))
-
-    yield snapshot(0, [call(evaluate_task_all, False, g, g.state, g.features, task) for g in groups])
-    step = 0
-    while step < config.iters:
-        steps = min(config.every, config.iters - step)
-        steps_dev = train._put(np.int32(steps), split=False)
-        results = []
-        for g in groups:
-            g.state, evaluation = call(task_train_chunk, True, g, g.state, g.lr, steps_dev, g.features, task)
-            results.append(evaluation)
-        step += steps
-        yield snapshot(step, results)
+    groups = make_task_groups(config, dims)
+    yield from train.drive(config, groups, task_programs(train._put(task, split=False)), start)
 
 
 def train_task(task: Task, config: Config) -> train.Snapshot:

@@ -8,6 +8,8 @@ Specs (used by the command line, the app and every file we write):
     gauss:σ       Gaussian random Fourier features, B = σ·G with G ~ N(0, 1)^{m×2}
 
 Fourier mappings are γ(v) = [sin 2πBv, cos 2πBv] with B of m rows (m = `features`), so 2m channels.
+Coordinates are 2D (an image) unless said otherwise: the same mappings take d-dimensional v (a 3D volume of
+the MRI problem, `ffn.core.inverse`), with B of d columns (`basis`'s `gauss` draw sets d).
 A spec may end in `@LR` to give that mapping its own Adam learning rate (`none@1e-2`, as the paper does for
 `none` and `basic` on natural images). v lies in [0, 1)², so σ and the posenc frequencies are in cycles per
 image side: a σ that suits 512 px overfits at 128 px, where the Nyquist limit is 64 cycles.
@@ -41,9 +43,9 @@ class Mapping:
         """True for mappings of the form [sin 2πBv, cos 2πBv]."""
         return self.kind != "none"
 
-    def width(self, features: int) -> int:
-        """Channels of γ(v): what the MLP's first layer sees."""
-        return {"none": 2, "basic": 4}.get(self.kind, 2 * features)
+    def width(self, features: int, dims: int = 2) -> int:
+        """Channels of γ(v) for `dims`-dimensional v: what the MLP's first layer sees."""
+        return {"none": dims, "basic": 2 * dims, "posenc": 2 * dims * (features // dims)}.get(self.kind, 2 * features)
 
     def label(self) -> str:
         """A human name for plots and captions, e.g. 'Gaussian σ=10'."""
@@ -111,31 +113,36 @@ def ordered(specs) -> tuple[str, ...]:
     return tuple(m.spec for m in sorted(parsed, key=lambda m: (KINDS.index(m.kind), m.scale or 0.0, m.lr or 0.0)))
 
 
-def gaussian_basis(key, features: int) -> np.ndarray:
-    """G ~ N(0, 1) of shape (features, 2); every gauss:σ of a run uses σ·G, so scales differ only in σ."""
+def gaussian_basis(key, features: int, dims: int = 2) -> np.ndarray:
+    """G ~ N(0, 1) of shape (features, dims); every gauss:σ of a run uses σ·G, so scales differ only in σ."""
     import jax
 
-    return np.asarray(jax.random.normal(key, (features, 2), jnp.float32))
+    return np.asarray(jax.random.normal(key, (features, dims), jnp.float32))
 
 
-def posenc_basis(scale: float, features: int) -> np.ndarray:
-    """The paper's axis-aligned positional-encoding B, (features, 2): m/2 log-spaced frequencies per axis."""
-    freqs = 2.0 ** np.linspace(0.0, scale, features // 2) - 1.0
-    rows = np.stack([freqs, np.zeros_like(freqs)], -1)  # along x
-    return np.concatenate([rows, rows[:, ::-1]], 0).astype(np.float32)  # then along y
+def posenc_basis(scale: float, features: int, dims: int = 2) -> np.ndarray:
+    """The paper's axis-aligned positional-encoding B, (dims·(features // dims), dims): features // dims log-spaced
+    frequencies per axis, along x, then y (then z), as the authors' notebooks lay them out (85 per axis in 3D)."""
+    freqs = 2.0 ** np.linspace(0.0, scale, features // dims) - 1.0
+    rows = np.zeros((dims, len(freqs), dims))
+    for axis in range(dims):
+        rows[axis, :, axis] = freqs
+    return rows.reshape(-1, dims).astype(np.float32)
 
 
 def basis(mapping: Mapping, features: int, gauss: np.ndarray) -> np.ndarray | None:
-    """B for a mapping: None for `none`, (2, 2) for `basic`, (features, 2) otherwise.
+    """B for a mapping: None for `none`, (d, d) for `basic`, (features, d) otherwise (posenc: d·(features // d)).
 
-    `gauss` is the run's shared N(0, 1) draw of shape (features, 2).
+    `gauss` is the run's shared N(0, 1) draw of shape (features, d) (d is 2 for an image; None: d = 2, for the
+    mappings that do not use it).
     """
+    dims = 2 if gauss is None else np.shape(gauss)[1]
     if mapping.kind == "none":
         return None
     if mapping.kind == "basic":
-        return np.eye(2, dtype=np.float32)
+        return np.eye(dims, dtype=np.float32)
     if mapping.kind == "posenc":
-        return posenc_basis(mapping.scale, features)
+        return posenc_basis(mapping.scale, features, dims)
     return (mapping.scale * gauss).astype(np.float32)
 
 
@@ -148,7 +155,7 @@ def encode(x, b):
 
 
 def encode_t(coords, b):
-    """`encode` on feature-major coordinates, as the trainer lays them out: (2, P) -> (2·rows(B), P), or the
+    """`encode` on feature-major coordinates, as the trainer lays them out: (d, P) -> (2·rows(B), P), or the
     coordinates themselves when B is None."""
     if b is None:
         return coords

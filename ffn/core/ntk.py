@@ -343,6 +343,91 @@ def predictions(image, spec: str, config, steps=()) -> list[Prediction]:
     return out
 
 
+# ------------------------------------------- the same through a measurement operator: the inverse problems
+
+MAX_OPERATOR_SIZE = 64  # px per side: K is (R²)² = 4096² at 64 px, computed a block of rows at a time
+
+
+def operator_size(size) -> int:
+    """Checks that the kernel view of an inverse problem is affordable at size×size px; returns size as an int.
+
+    Its kernel has R⁴ entries (16.8 M at 64 px, 268 M at 128 px: minutes on 2 cores) and K Aᵀ holds R² × m floats.
+    """
+    size = checks.whole(size, "size", 4, 1 << 14)
+    if size > MAX_OPERATOR_SIZE:
+        raise checks.Invalid(
+            f"The kernel view of an inverse problem is limited to {MAX_OPERATOR_SIZE} px: at {size} px its kernel "
+            f"would have {size**4:,} entries (every pixel against every pixel).", "size")
+    return size
+
+
+def operator_prediction_seconds(size: int, measurements: int, steps: int = 0) -> float:
+    """About how long `operator_predictions` takes for one mapping at size×size px with `measurements` real
+    measurements (`operators.matrix`'s rows) and `steps` gradient-descent steps, on 2 x86-64 cores: the
+    kernel's R⁴ entries (at `relu_ntk`'s ~1 s per 10⁷), K Aᵀ and A K Aᵀ (float64 products), a dense solve of
+    the measurements' system and one product with it a step. A server's page says it is "about" this."""
+    n = size * size
+    return 1.0 + 1.0e-7 * n * n + 2 * n * measurements * (n + measurements) / 5e9 + 2e-9 * measurements**2 * steps
+
+
+def operator_regression(task, spec: str, config, steps=()) -> np.ndarray:
+    """What the infinite-width `NTKMLP` reconstructs when trained through a linear operator: the object after
+    each number of gradient-descent steps in `steps`, then the one it converges to, as (R², len(steps) + 1)
+    float64 values on the row-major grid (unclipped).
+
+    `task` is an `ffn.core.inverse.Task` (operator A, measurements y, object R×R, R <= MAX_OPERATOR_SIZE). The
+    network sees only y = A·obj, on the loss (1/2m)‖A f − y‖² over the m real measurements
+    (`operators.real_measurements`; the trainer's loss up to a constant factor, which the step below absorbs).
+    Its function moves as f ← f − (η/m) K Aᵀ (A f − y) from f_0 = 0, K = `relu_ntk` of every pixel of the
+    grid (B as the trainer builds it, from config.features and config.seed), so f_t = K Aᵀ c_t, and the
+    measurements' residual follows the kernel M = A K Aᵀ (m × m) exactly as an image's training pixels follow
+    K(train, train): `descent_coefficients(M, y)` at the step η = m/λ_max(M). In the limit c = M⁻¹ y, kernel
+    regression on the measurements: f = K Aᵀ (A K Aᵀ)⁻¹ y, the reconstruction that fits y exactly and is
+    smoothest in the kernel's sense; whatever A cannot see (its null space) is filled in by the kernel alone.
+    M gets RIDGE × its mean diagonal entry added before the solve, as in `predictions`, and needs it: rows of
+    A can repeat (an MRI mask holding k and −k) or be zero (a detector that sees nothing).
+    """
+    obj = np.asarray(task.obj)
+    if obj.ndim != 2 or obj.shape[0] != obj.shape[1]:
+        raise checks.Invalid(f"The kernel view needs a square 2D object (got shape {obj.shape}).")
+    size = operator_size(obj.shape[0])
+    steps = [checks.whole(t, "steps", 0, 10**6) for t in steps]
+    from ffn.core import operators  # imported here: the image views of this module never need it
+
+    a = operators.matrix(task.operator, size)  # (m, N), N = R²
+    y = np.asarray(operators.real_measurements(task.operator, task.measurements), np.float64)[:, None]  # (m, 1)
+    x = _mapped_grid(spec, config, size).reshape(size * size, -1)  # (N, d0)
+    ka = np.empty((len(x), len(a)))  # K Aᵀ (N, m), K a block of rows at a time: never the whole (N, N) kernel
+    rows = max(1, BLOCK // len(x))
+    for i in range(0, len(x), rows):
+        ka[i:i + rows] = relu_ntk(x[i:i + rows], x, config.depth) @ a.T
+    m = a @ ka  # A K Aᵀ (m, m)
+    m = 0.5 * (m + m.T)  # symmetric up to rounding; exactly, for the power iteration and the solve
+    coefficients = []
+    if steps:
+        coefficients = descent_coefficients(m, y, steps, largest_eigenvalue(m))
+    m[np.diag_indices_from(m)] += RIDGE * np.mean(np.diag(m))
+    coefficients.append(np.linalg.solve(m, y))
+    return ka @ np.concatenate(coefficients, axis=1)
+
+
+def operator_predictions(task, spec: str, config, steps=()) -> list[Prediction]:
+    """`operator_regression` as pictures: after each number of `steps`, then the limit (steps None). Each
+    picture is the prediction clipped to [0, 1], grey (R, R, 3) uint8; train_psnr is its fit to the
+    measurements (`operators.measurement_psnr`, the trainer's train PSNR) and test_psnr its PSNR against the
+    object over all pixels (`operators.reconstruction_psnr`, the trainer's test PSNR)."""
+    from ffn.core import operators
+
+    values = operator_regression(task, spec, config, steps)
+    size = np.asarray(task.obj).shape[0]
+    out = []
+    for j, t in enumerate([*[int(s) for s in steps], None]):
+        f = np.clip(values[:, j].reshape(size, size), 0.0, 1.0).astype(np.float32)
+        out.append(Prediction(data.to_uint8(f), float(operators.measurement_psnr(task.operator, f, task.measurements)),
+                              float(operators.reconstruction_psnr(f, task.obj)), t))
+    return out
+
+
 # ------------------------------------------------------------------- the kernel's spectrum: learning speeds
 
 EXACT_SPECTRUM_SIZE = 64  # px: up to here the `none` spectrum averages over every pixel as centre

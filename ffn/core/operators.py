@@ -181,6 +181,37 @@ def mri_operator(size: int, ndim: int = 2, fraction: float = MRI_FRACTION, seed:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Either operator as a matrix (for the kernel view of `ffn.core.ntk.operator_regression`)
+
+
+def real_measurements(operator, measurements):
+    """The measurements as one real vector, in the order of `matrix`'s rows: CT's sinogram angle by angle,
+    (A·R,); MRI's sampled k-space points in the mask's row-major order, their real parts then their imaginary
+    parts, (2·points,) (the zeros off the mask are no measurements). float32 (a jax.Array)."""
+    if isinstance(operator, CT):
+        return jnp.reshape(measurements, -1)
+    sampled = np.flatnonzero(np.asarray(operator.mask))
+    values = jnp.reshape(measurements, -1)[sampled]
+    return jnp.concatenate([jnp.real(values), jnp.imag(values)])
+
+
+def matrix(operator, size: int, block: int = 1024) -> np.ndarray:
+    """A as a dense real matrix on the row-major flattened (size, size) image: (m, R²) float64, with
+    `real_measurements(A x) = matrix @ x.ravel()`. Column p is A applied to pixel p's unit image, computed in
+    float32 `block` images at a time (at 64 px: 4096 images; a CT matrix of 20 angles is 1280 × 4096, 40 MB).
+
+    For a real image the k-space value at −k is the conjugate of the one at k, so an MRI mask holding both
+    gives rows that repeat (up to sign), and a self-conjugate point (the DC term) an imaginary row of zeros:
+    the rows are not independent, which a solve with this matrix must allow for.
+    """
+    pixels = size * size
+    measure = jax.jit(jax.vmap(lambda e: real_measurements(operator, operator(e.reshape(size, size)))))
+    columns = [np.asarray(measure(jnp.eye(min(block, pixels - i), pixels, k=i, dtype=jnp.float32)), np.float64)
+               for i in range(0, pixels, block)]
+    return np.concatenate(columns).T
+
+
+# ---------------------------------------------------------------------------------------------------------
 # The paper's loss and PSNRs
 
 

@@ -219,6 +219,7 @@ class Snapshot:
     iters: int  # the run's total
     elapsed: float  # seconds since the run started, compilation included
     compile_seconds: float  # seconds spent compiling so far
+    # An inverse problem's (`ffn.core.inverse`): train = the fit to the measurements, test = the reconstruction.
     train_psnr: dict[str, float]  # spec -> PSNR (dB) on the training pixels [::2, ::2]; NaN once diverged
     test_psnr: dict[str, float]  # spec -> PSNR (dB) on the held-out pixels [1::2, 1::2]
     images: dict[str, np.ndarray]  # spec -> (R, R, 3) uint8 reconstruction on the full grid
@@ -282,18 +283,30 @@ def _encode_blocks(b, coords):
 
 
 def make_groups(config: Config, coords) -> list[Group]:
-    """Splits the run's mappings into groups of equal encoding width, in the order they first appear.
+    """Splits the run's mappings into groups of equal encoding width, in the order they first appear, each
+    encoding the training pixels of the grid `coords` (R, R, 2) (`data.train_pixels`).
 
     Every network starts from the same weights for its width (one init key per run), and every gauss:σ
     uses σ times the same Gaussian draw, as in the original demo: mappings differ only in the mapping.
     """
-    key_b, key_init = jax.random.split(jax.random.key(config.seed))
-    gauss = mappings.gaussian_basis(key_b, config.features)
-    model = make_model(config)
     coord_blocks = jnp.asarray(to_blocks(np.asarray(data.train_pixels(coords)).reshape(-1, 2)))  # (nb, 2, blk)
+    return group_networks(config, coord_blocks, make_model(config))
+
+
+def group_networks(config: Config, coord_blocks, model: MLP) -> list[Group]:
+    """The run's networks of `model`, grouped by encoding width, each group's inputs the encodings of
+    `coord_blocks` (nb, d, blk) (the image trainer's training pixels, or every pixel, or voxel with d = 3, for an
+    inverse problem).
+
+    B and the initial weights come from `config.seed` alone (the first half of split(key(seed)) draws the
+    shared Gaussian G, the second the weights), so two trainers of the same config start alike.
+    """
+    dims = coord_blocks.shape[1]
+    key_b, key_init = jax.random.split(jax.random.key(config.seed))
+    gauss = mappings.gaussian_basis(key_b, config.features, dims)
     by_width: dict[tuple, list[int]] = {}
     for i, m in enumerate(config.parsed):
-        by_width.setdefault((m.fourier, m.width(config.features)), []).append(i)
+        by_width.setdefault((m.fourier, m.width(config.features, dims)), []).append(i)
     groups = []
     lrs = config.learning_rates()
     devices = len(jax.devices())
@@ -387,18 +400,30 @@ def enable_compilation_cache(path: str | os.PathLike) -> pathlib.Path:
     return path
 
 
-def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
-    """Trains every mapping of `config` on `image` ((R, R, 3) float in [0, 1], R = config.size).
+@dataclasses.dataclass(frozen=True)
+class Programs:
+    """What `drive` runs on each group: the step-0 evaluation and the chunk of training, and their arguments.
 
-    Yields a Snapshot at step 0 (untrained networks) and after every `config.every` steps, the last at
-    `config.iters`. Deterministic for a given config and image.
+    `evaluate(*evaluate_args(group), model=)` and the evaluation that `chunk(*chunk_args(group, steps),
+    model=)` returns with the new state are alike: (pictures (K, R, R, 3) uint8, train MSE (K,), test MSE
+    (K,)). The image trainer's train and test MSEs are those of its training and held-out pixels; an inverse
+    problem's (`ffn.core.inverse`) are the measurements' residual and the reconstruction's error.
     """
-    image = np.asarray(image, np.float32)
-    if image.shape != (config.size, config.size, 3):
-        raise ValueError(f"Image must be {config.size}×{config.size}×3 for this config (got {image.shape}).")
-    start = time.perf_counter()
+
+    evaluate: Callable
+    chunk: Callable
+    evaluate_args: Callable[[Group], tuple]
+    chunk_args: Callable[[Group, Any], tuple]  # (group, steps as an int32 scalar on the device(s))
+
+
+def drive(config: Config, groups: list[Group], programs: Programs, start: float) -> Iterator[Snapshot]:
+    """The one training loop: a Snapshot of `groups` at step 0, then after every chunk of `config.every` steps
+    (the last at `config.iters`), each program compiled once (`compiled`) with its compile time kept apart.
+
+    `start` is the run's `time.perf_counter()` at its beginning (its setup counts in `elapsed`). Closing the
+    generator stops all work: a chunk runs only when the next snapshot is asked for.
+    """
     compile_seconds = 0.0
-    groups, shared = _setup(image, config)
 
     def call(fn, donate, group, *args):
         """Runs fn on a group's arrays, compiling it first if no earlier run did; compile time is kept apart."""
@@ -407,11 +432,7 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
         compile_seconds += seconds
         return program(*args)
 
-    bases = {}
-    for g in groups:
-        for i, spec in enumerate(g.specs):
-            bases[spec] = None if g.b is None else np.asarray(g.b[i])
-
+    bases = {spec: None if g.b is None else np.asarray(g.b[i]) for g in groups for i, spec in enumerate(g.specs)}
     initial: dict[str, float] = {}
 
     def snapshot(step, results) -> Snapshot:
@@ -424,14 +445,13 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
                 test[spec] = float(mse_to_psnr(test_mse[i]))
                 images[spec] = pictures[i]
                 weights[spec] = jax.tree.map(lambda x: x[i], p)
-        order = config.mappings
-        pick = lambda d: {s: d[s] for s in order}  # noqa: E731
+        pick = lambda d: {s: d[s] for s in config.mappings}  # noqa: E731
         if not initial:  # the step-0 train PSNRs, kept for `Snapshot.diverged`
             initial.update(pick(train))
         return Snapshot(step, config.iters, time.perf_counter() - start, compile_seconds,
                         pick(train), pick(test), pick(images), pick(weights), bases, dict(initial))
 
-    yield snapshot(0, [call(evaluate_all, False, g, *_first_args(g, shared)) for g in groups])
+    yield snapshot(0, [call(programs.evaluate, False, g, *programs.evaluate_args(g)) for g in groups])
 
     step = 0
     while step < config.iters:
@@ -439,10 +459,26 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
         steps_dev = _put(np.int32(steps), split=False)
         results = []
         for g in groups:
-            g.state, evaluation = call(train_chunk, True, g, *_chunk_args(g, shared, steps_dev))
+            g.state, evaluation = call(programs.chunk, True, g, *programs.chunk_args(g, steps_dev))
             results.append(evaluation)
         step += steps
         yield snapshot(step, results)
+
+
+def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
+    """Trains every mapping of `config` on `image` ((R, R, 3) float in [0, 1], R = config.size).
+
+    Yields a Snapshot at step 0 (untrained networks) and after every `config.every` steps, the last at
+    `config.iters`. Deterministic for a given config and image.
+    """
+    image = np.asarray(image, np.float32)
+    if image.shape != (config.size, config.size, 3):
+        raise ValueError(f"Image must be {config.size}×{config.size}×3 for this config (got {image.shape}).")
+    start = time.perf_counter()
+    groups, shared = _setup(image, config)
+    programs = Programs(evaluate_all, train_chunk, lambda g: _first_args(g, shared),
+                        lambda g, steps: _chunk_args(g, shared, steps))
+    yield from drive(config, groups, programs, start)
 
 
 def train(image: np.ndarray, config: Config, callback: Callable[[Snapshot], None] | None = None) -> Snapshot:

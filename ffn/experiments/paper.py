@@ -12,6 +12,7 @@ like only by `python -m ffn.table1`, which runs the protocol over a set of image
 
 from ffn.core import mappings
 from ffn.core.config import PAPER_PROTOCOL_NATURAL, PAPER_PROTOCOL_TEXT, Config
+from ffn.core.inverse import CT_PROTOCOL, MRI_PROTOCOL, Problem
 
 # dataset -> mapping kind (ffn.core.mappings.KINDS) -> (mean, standard deviation) of the test PSNR in dB over the set.
 TABLE1 = {
@@ -26,6 +27,11 @@ TABLE1_INVERSE = {
     "mri": {"none": 26.14, "basic": 28.58, "posenc": 32.23, "gauss": 34.51},
 }
 INVERSE_NAMES = {"ct": "2D CT", "mri": "3D MRI"}
+INVERSE_DATASETS = tuple(TABLE1_INVERSE)
+# The authors' notebooks' final settings for their Shepp-Logan phantoms (docs/inverse-protocol.md): CT at 512 px,
+# MRI in 3D at 96³, 1000 steps, their learning rates and tuned σ and S. Ours runs the MRI in 2D.
+INVERSE_PROTOCOLS = {"ct": CT_PROTOCOL, "mri": MRI_PROTOCOL}
+INVERSE_MRI_VOLUME = 96  # the MRI notebook's volume side (96³ voxels)
 # The means alone, for views that draw one number per kind (derived, so the table above stays the only one).
 TABLE1_PSNR = {dataset: {kind: mean for kind, (mean, _) in row.items()} for dataset, row in TABLE1.items()}
 # The spread over images is the population standard deviation (numpy's np.std, ddof=0), as in the authors'
@@ -78,6 +84,53 @@ def differences(config: Config, spec: str, dataset: str, steps: int | None = Non
     lr = mapping.lr if mapping.lr is not None else config.lr
     if lr != paper.lr:
         out.append(f"learning rate {lr:g} for {mapping.kind}, not {paper.lr:g}")
+    return out
+
+
+def check_inverse(dataset) -> str:
+    """`dataset` if it is one of Table 1's inverse problems ('ct', 'mri'), else ValueError with a sentence."""
+    if dataset not in TABLE1_INVERSE:
+        raise ValueError(f"The inverse problems are {', '.join(INVERSE_DATASETS)} (got {dataset!r}).")
+    return dataset
+
+
+def inverse_differences(config: Config, spec: str, dataset: str, problem: Problem | None = None) -> list[str]:
+    """What sets a mapping of an inverse-problem run apart from the setting of Table 1's column for `dataset`
+    (the notebook's final one, `INVERSE_PROTOCOLS`), one short phrase each ([] when nothing does).
+
+    The objects are not judged (the paper's are its own random phantoms or volumes); a 2D MRI is never the
+    paper's 3D one.
+    """
+    protocol = INVERSE_PROTOCOLS[check_inverse(dataset)]
+    problem = problem or Problem(dataset)
+    mapping = mappings.parse(spec)
+    out = []
+    if dataset == "mri":
+        out.append(f"2D slices at {config.size} px, not the paper's 3D volumes of {INVERSE_MRI_VOLUME}³ voxels")
+        if problem.kspace != Problem("mri").kspace:
+            out.append(f"{100 * problem.kspace:.3g}% of k-space sampled, not {100 * Problem('mri').kspace:.3g}%")
+    else:
+        if config.size != protocol.size:
+            out.append(f"{config.size} px, not {protocol.size}")
+        if problem.angles != Problem("ct").angles:
+            out.append(f"{problem.angles} angles, not {Problem('ct').angles}")
+    if config.model != protocol.model:
+        out.append(f"a {NETWORKS.get(config.model, config.model)} network, not the paper's ReLU MLP")
+    if config.iters != protocol.iters:
+        out.append(f"{config.iters} steps, not {protocol.iters}")
+    if (config.depth, config.width) != (protocol.depth, protocol.width):
+        out.append(f"a {config.depth}×{config.width} network, not {protocol.depth}×{protocol.width}")
+    if mapping.kind in ("posenc", "gauss") and config.features != protocol.features:
+        out.append(f"{config.features} features, not {protocol.features}")
+    for m, lr in zip(protocol.parsed, protocol.learning_rates()):
+        if m.kind != mapping.kind:
+            continue
+        if mapping.scale != m.scale:
+            name = "σ" if mapping.kind == "gauss" else "S"
+            out.append(f"{mapping.kind} {name} = {mapping.scale:g}, not the notebook's {m.scale:g}")
+        own = mapping.lr if mapping.lr is not None else config.lr
+        if own != lr:
+            out.append(f"learning rate {own:g} for {mapping.kind}, not {lr:g}")
     return out
 
 

@@ -1,7 +1,9 @@
-"""An image run's record: its history of snapshots, and the one run loop (`record`) of the page and the CLI.
+"""A run's record: its history of snapshots, and the run loops (`record`, `record_task`) of the pages and the CLI.
 
 The history holds the data (curves, band errors, small frames for the replay and the video, the last
-snapshot); `ffn.present` draws and writes it (figures, picture grids, metrics.json, the video).
+snapshot); `ffn.present` draws and writes it (figures, picture grids, metrics.json, the video). An inverse
+problem's run (`ffn.core.inverse`) keeps the same record, its object as the ground truth: its train PSNR is the
+fit to the measurements, its test PSNR the reconstruction's against the object.
 """
 
 import csv
@@ -15,7 +17,7 @@ import jax
 import numpy as np
 from PIL import Image
 
-from ffn.core import bands, checks, data, train
+from ffn.core import bands, checks, data, inverse, train
 from ffn.core.config import Config
 from ffn.core.train import Snapshot
 
@@ -62,11 +64,17 @@ def _finite(values):
 class History:
     """Everything a run's snapshots said: PSNR curves, timing, and small frames for the video."""
 
-    def __init__(self, config: Config, ground_truth: np.ndarray, name: str = "image", source=None):
+    def __init__(self, config: Config, ground_truth: np.ndarray, name: str = "image", source=None,
+                 problem: inverse.Problem | None = None):
         self.config = config
-        self.ground_truth = data.to_uint8(ground_truth)  # (R, R, 3)
+        # (R, R, 3): a grey object (R, R) is repeated to RGB; of a volume (R, R, R), its middle slice is kept
+        self.ground_truth = data.to_uint8(ground_truth if problem is None else inverse.middle_slice(np.asarray(ground_truth)))
         self.name = name
         self.source = source  # the image file's path, when there is one: metrics.json records its checksum
+        self.problem = problem  # the inverse problem the run was trained through; None for image regression
+        # The object itself, (R, R) or (R, R, R) float32, which the ground truth's 8 bits only approximate; None for
+        # an image.
+        self.obj = None if problem is None else np.asarray(ground_truth, np.float32)
         self.steps: list[int] = []
         self.elapsed: list[float] = []  # seconds since the run started, at each snapshot
         self.train_psnr: dict[str, list[float]] = {s: [] for s in config.mappings}
@@ -117,8 +125,14 @@ class History:
         snap = self.last
         train_seconds = snap.train_seconds if snap else 0.0
         steps = snap.step if snap else 0
+        task = {}  # an image run's document has no "task"
+        if self.problem is not None:
+            every = "every voxel" if self.problem.dims == 3 else "every pixel"
+            task = {"task": {**self.problem.to_dict(), "train_psnr": "the fit to the measurements (dB)",
+                             "test_psnr": f"the reconstruction against the object, {every} (dB)"}}
         return {
             "image": self.name,
+            **task,
             "config": self.config.to_dict(),
             "mappings": {
                 s: {
@@ -156,10 +170,9 @@ class History:
         return out.getvalue()
 
 
-def snapshots(history: History, image: np.ndarray) -> Iterator[Snapshot]:
-    """Trains `history.config` on `image` ((R, R, 3) floats in [0, 1]), adding each snapshot to `history` before
-    yielding it. Closing the generator stops training."""
-    run = train.run(image, history.config)
+def follow(history: History, run: Iterator[Snapshot]) -> Iterator[Snapshot]:
+    """A trainer's snapshots, each added to `history` before it is yielded. Closing this generator closes `run`,
+    which stops training."""
     try:
         for snap in run:
             history.add(snap)
@@ -168,9 +181,30 @@ def snapshots(history: History, image: np.ndarray) -> Iterator[Snapshot]:
         run.close()
 
 
+def snapshots(history: History, image: np.ndarray) -> Iterator[Snapshot]:
+    """Trains `history.config` on `image` ((R, R, 3) floats in [0, 1]), adding each snapshot to `history` before
+    yielding it. Closing the generator stops training."""
+    return follow(history, train.run(image, history.config))
+
+
+def task_snapshots(history: History, task: inverse.Task) -> Iterator[Snapshot]:
+    """Trains `history.config` through the task's operator (`inverse.run_task`), adding each snapshot to
+    `history` before yielding it. Closing the generator stops training."""
+    return follow(history, inverse.run_task(task, history.config))
+
+
 def record(image: np.ndarray, config: Config, name: str = "image", source=None) -> Iterator[tuple[History, Snapshot]]:
     """The command line's run loop: trains `config` on `image` (read from file `source`, if given) and yields
     (history, snapshot) after every snapshot, the history already holding it. Closing the generator stops training."""
     history = History(config, image, name, source)
     for snap in snapshots(history, image):
+        yield history, snap
+
+
+def record_task(problem: inverse.Problem, obj: np.ndarray, config: Config,
+                name: str = "object") -> Iterator[tuple[History, Snapshot]]:
+    """`record` for an inverse problem: trains `config` through `problem`'s operator on the grey object obj
+    ((R, R), or (R, R, R) for a 3D problem) and yields (history, snapshot) after every snapshot."""
+    history = History(config, obj, name, problem=problem)
+    for snap in task_snapshots(history, problem.task(obj)):
         yield history, snap

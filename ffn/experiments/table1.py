@@ -1,4 +1,4 @@
-"""Table 1 of the paper over a set of images: `python -m ffn.table1 IMAGES... --dataset natural|text`.
+"""Table 1 of the paper over a set of images: `python -m ffn.table1 IMAGES... --dataset natural|text|ct|mri`.
 
 Runs the paper's protocol for a dataset (`ffn.experiments.paper.PROTOCOLS`: mappings, learning rates, posenc S and σ) on
 every image, optionally choosing σ first by a grid search on tuning images (the best mean test PSNR), and
@@ -24,10 +24,17 @@ with crop, else null), "images": [path, ...], "runs": [{"image", "window": [left
 "seed"}, ...], "mappings": {spec: {"test_psnr": [dB per run, null if diverged], "mean", "std", "n"}},
 "paper": {kind: {"mean", "std"}}, "std": what ± means, "protocol": the protocol in a sentence, "shard": [I, N] or
 null, "seconds"}; `ffn.present.outputs.write_table1` adds its "provenance".
+
+`--dataset ct|mri` runs the inverse problems' columns (`inverse_protocol`): objects are grey (files taken as grey,
+or 'phantom:SEED'), σ and S come from the notebooks' grid search on tuning phantoms (`tune_inverse`), the
+trainer is `inverse.run_task` (`task_runner`), the test PSNR is the reconstruction's against the object, and
+the document adds "task" (the problem's settings); its "sigma_tuning" holds "images", "sigmas", "scales",
+"mean_test_psnr" per spec, "chosen" (σ) and "chosen_scale" (S), and "paper" has means only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import pathlib
@@ -158,16 +165,20 @@ def summarise(values: Sequence[float | None]) -> dict:
 
 
 def train_images(images: Sequence[np.ndarray], config: Config,
-                 progress: Callable[[int, int], None] | None = None) -> dict[str, list[float | None]]:
+                 progress: Callable[[int, int], None] | None = None,
+                 run: Callable | None = None) -> dict[str, list[float | None]]:
     """Trains every mapping of `config` on each (R, R, 3) image in turn; spec -> final test PSNR per image.
 
-    `progress(image_index, steps_done)` is called after every snapshot (for a progress bar).
+    `progress(image_index, steps_done)` is called after every snapshot (for a progress bar). `run(image,
+    config)` is the trainer, `train.run` by default; an inverse problem's is `task_runner(problem)`, and its
+    images are then grey objects (R, R).
     """
     from ffn.core import train
 
+    run = run or train.run
     out = {spec: [] for spec in config.mappings}
     for i, image in enumerate(images):
-        for snap in train.run(image, config):
+        for snap in run(image, config):
             if progress is not None:
                 progress(i, snap.step)
         for spec in config.mappings:
@@ -263,24 +274,139 @@ def tune_sigma(images: Sequence[np.ndarray], config: Config, sigmas: Sequence[fl
     return max(finite, key=lambda s: means[f"{s:g}"]), means
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The inverse problems' columns: 2D CT and MRI (`python -m ffn.table1 --dataset ct|mri`)
+
+PHANTOMS = 8  # the CT notebook's count: 8 random phantoms for the grid search, 8 others for the results
+# The notebooks' grid searches (docs/inverse-protocol.md): Gaussian σ and positional-encoding S.
+INVERSE_GRIDS = {
+    "ct": ((2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0), (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0)),
+    "mri": ((2.0, 3.0, 4.0, 5.0, 6.0), (1.0, 2.0, 3.0, 4.0, 5.0)),
+}
+SCALE_LIMITS = (0.1, mappings.MAX_SCALE["posenc"])  # posenc S of a tuning grid
+
+
+def inverse_protocol(dataset: str, size: int | None = None, iters: int | None = None, depth: int = 4,
+                     width: int = 256, features: int = 256, seed: int = 0, sigma: float | None = None,
+                     scale: float | None = None) -> Config:
+    """The notebook's setting for an inverse problem ('ct' or 'mri', `paper.INVERSE_PROTOCOLS`): its mappings and
+    learning rates, with the given resolution (default the notebook's), steps (default 1000) and network.
+    `sigma` and `scale` replace the Gaussian σ and the posenc S (the grid search's choice); left None, the
+    notebook's own values stand (σ 4 and S 3 for CT, σ 2 and S 4 for MRI), for a run that then tunes them."""
+    base = paper.INVERSE_PROTOCOLS[paper.check_inverse(dataset)]
+    specs = []
+    for m in base.parsed:
+        value = {"gauss": sigma, "posenc": scale}.get(m.kind)
+        specs.append(dataclasses.replace(m, scale=m.scale if value is None else float(value)).spec)
+    iters = base.iters if iters is None else iters
+    return base.replace(mappings=tuple(specs), size=base.size if size is None else size, iters=iters, depth=depth,
+                        width=width, features=features, seed=seed, every=min(EVERY, iters))
+
+
+def phantoms(seeds) -> list[str]:
+    """Objects naming the paper's random Shepp-Logan phantoms of these seeds: ['phantom:0', ...]."""
+    return [f"phantom:{int(s)}" for s in seeds]
+
+
+def tuning_phantoms(count: int = PHANTOMS) -> list[str]:
+    """The grid search's phantoms: seeds 0 to count − 1 (the notebooks draw them first)."""
+    return phantoms(range(count))
+
+
+def test_phantoms(count: int = PHANTOMS) -> list[str]:
+    """The results' phantoms: the next `count` seeds, count to 2·count − 1, none of them a tuning phantom."""
+    return phantoms(range(count, 2 * count))
+
+
+def expand_objects(items: Sequence[str | pathlib.Path]) -> list:
+    """Files, folders and 'phantom:SEED' names -> the distinct objects, sorted by `image_name` (as every machine of
+    a sharded run sorts them); phantoms stay names, files become paths."""
+    from ffn.core import inverse
+
+    named = {str(i) for i in items if str(i).startswith(inverse.PHANTOM)}
+    files = [i for i in items if str(i) not in named]
+    found = [*named, *(expand_images(files) if files else [])]
+    return sorted(found, key=image_name)
+
+
+def load_objects(objects: Sequence, size: int) -> list[np.ndarray]:
+    """Each object (`expand_objects`) as a grey (size, size) float32 array (`inverse.load_object`)."""
+    from ffn.core import inverse
+
+    return [inverse.load_object(o if isinstance(o, str) else pathlib.Path(o), size) for o in objects]
+
+
+def task_runner(problem) -> Callable:
+    """`train_images`' trainer for an inverse problem (`inverse.Problem`): (object (R, R), config) -> snapshots."""
+    from ffn.core import inverse
+
+    return lambda obj, config: inverse.run_task(problem.task(obj), config)
+
+
+def check_scales(scales: Sequence) -> tuple[float, ...]:
+    """A posenc S grid: 2 to MAX_MAPPINGS distinct positive numbers, ascending."""
+    if isinstance(scales, (str, bytes)) or not isinstance(scales, Sequence) or not 2 <= len(scales) <= MAX_MAPPINGS:
+        raise checks.Invalid(f"scales must be 2 to {MAX_MAPPINGS} numbers, e.g. 2 3 4 (got {checks.shown(scales)}).", "scales")
+    grid = sorted({checks.real(s, "scales (each posenc S of the grid)", *SCALE_LIMITS, "scales") for s in scales})
+    if len(grid) < 2:
+        raise checks.Invalid("scales must hold at least two different values.", "scales")
+    return tuple(grid)
+
+
+def tune_inverse(objects: Sequence[np.ndarray], problem, config: Config, sigmas: Sequence[float] | None,
+                 scales: Sequence[float] | None, progress: Callable[[int, int], None] | None = None) -> dict:
+    """The notebooks' grid search through an inverse problem: the Gaussian σ in `sigmas` and the posenc S in
+    `scales` (either may be None: not searched) with the best mean reconstruction PSNR over `objects` (grey),
+    each trained at the protocol's learning rate for its kind, all of them in one run per object.
+
+    Returns {"sigmas", "scales", "mean_test_psnr": {spec: dB or None}, "chosen": σ or None, "chosen_scale": S or
+    None}; ValueError when every value of a searched grid diverged.
+    """
+    own = {m.kind: m for m in config.parsed}
+    grids = {"gauss": check_sigmas(sigmas) if sigmas is not None else (),
+             "posenc": check_scales(scales) if scales is not None else ()}
+    specs = {kind: [dataclasses.replace(own[kind], scale=float(v)).spec for v in grid] for kind, grid in grids.items()}
+    everything = tuple(specs["gauss"] + specs["posenc"])
+    if len(everything) > MAX_MAPPINGS:
+        raise checks.Invalid(f"The σ and S grids may hold {MAX_MAPPINGS} values together (got {len(everything)}).", "sigmas")
+    per_image = train_images(objects, config.replace(mappings=everything), progress, task_runner(problem))
+    means = {spec: summarise(per_image[spec])["mean"] for spec in everything}
+    chosen = {}
+    for kind, grid in grids.items():
+        finite = [(v, means[spec]) for v, spec in zip(grid, specs[kind]) if means[spec] is not None]
+        if grid and not finite:
+            raise ValueError(f"Every {kind} scale of the grid diverged on the tuning objects; try smaller values.")
+        chosen[kind] = max(finite, key=lambda pair: pair[1])[0] if finite else None
+    return {"sigmas": list(grids["gauss"]) or None, "scales": list(grids["posenc"]) or None,
+            "mean_test_psnr": means, "chosen": chosen["gauss"], "chosen_scale": chosen["posenc"]}
+
+
 def document(dataset: str, config: Config, names: Sequence[str], per_image: dict[str, list],
              tuning: dict | None = None, shard_of: tuple[int, int] | None = None, seconds: float | None = None,
-             runs: Sequence[dict] | None = None, seeds: Sequence[int] | None = None, windows: int | None = None) -> dict:
+             runs: Sequence[dict] | None = None, seeds: Sequence[int] | None = None, windows: int | None = None,
+             problem=None) -> dict:
     """The table1.json document (module docstring) from the test PSNRs per run (`train_pictures`). Without `runs`,
-    one run per image of `names`: the whole image, seed `config.seed`. `windows` is the windows per image (crop)."""
+    one run per image of `names`: the whole image, seed `config.seed`. `windows` is the windows per image (crop).
+    An inverse problem's (`problem`, an `inverse.Problem`) adds "task", its settings, and the paper's column has
+    means only."""
     if runs is None:
         runs = [{"image": name, "window": None, "seed": config.seed} for name in names]
     seeds = list(seeds or [config.seed])
     windows = (windows or 1) if config.crop else None
     parts = [f"{len(names)} image{'s' * (len(names) != 1)}"] + [f"{windows} windows"] * bool(windows and windows > 1) \
         + [f"{len(seeds)} seeds"] * (len(seeds) > 1)
+    if dataset in paper.TABLE1:
+        theirs = {kind: {"mean": m, "std": s} for kind, (m, s) in paper.TABLE1[dataset].items()}
+    else:
+        theirs = {kind: {"mean": m, "std": None} for kind, m in paper.TABLE1_INVERSE[paper.check_inverse(dataset)].items()}
     return {
         "dataset": dataset,
+        **({"task": problem.to_dict()} if problem is not None else {}),
         "config": {**config.to_dict(), "sigma_tuning": tuning, "seeds": seeds, "windows": windows},
         "images": list(names),
         "runs": [dict(r) for r in runs],
         "mappings": {spec: summarise(per_image[spec]) for spec in config.mappings},
-        "paper": {kind: {"mean": m, "std": s} for kind, (m, s) in paper.TABLE1[dataset].items()},
+        "paper": theirs,
         "std": paper.STD if len(runs) == len(names) else
                f"population standard deviation over the {len(runs)} runs ({' × '.join(parts)}; np.std, ddof=0)",
         "protocol": describe_protocol(config.size, config.crop, windows),
@@ -303,6 +429,9 @@ def merge(docs: Sequence[dict]) -> dict:
     for doc in docs[1:]:
         if doc["dataset"] != first["dataset"]:
             raise ValueError(f"Cannot merge a {doc['dataset']} table with a {first['dataset']} table.")
+        if doc.get("task") != first.get("task"):
+            raise ValueError("Cannot merge runs of different inverse problems (their angles or k-space differ); "
+                             "every shard must run the same command but for --shard.")
         if doc["config"] != first["config"]:
             changed = sorted(k for k in set(doc["config"]) | set(first["config"])
                              if doc["config"].get(k) != first["config"].get(k))
@@ -325,7 +454,7 @@ def merge(docs: Sequence[dict]) -> dict:
     merged = document(first["dataset"], config, sorted(names),
                       {spec: [v[i] for i in order] for spec, v in values.items()}, first["config"]["sigma_tuning"],
                       None, sum(seconds) if None not in seconds else None, [runs[i] for i in order],
-                      first["config"].get("seeds"), first["config"].get("windows"))
+                      first["config"].get("seeds"), first["config"].get("windows"), _problem(first))
     merged["config"] = first["config"]  # exactly as the shards wrote it
     merged["shard_provenance"] = [d.get("provenance") for _, d in sorted(zip(shards, docs), key=lambda t: t[0])]
     return merged
@@ -333,6 +462,15 @@ def merge(docs: Sequence[dict]) -> dict:
 
 def _config(doc: dict) -> Config:
     return Config(**{k: v for k, v in doc["config"].items() if k in Config.__dataclass_fields__})
+
+
+def _problem(doc: dict):
+    """The inverse problem of a table1.json document (an `inverse.Problem`), or None for an image table."""
+    if not doc.get("task"):
+        return None
+    from ffn.core import inverse
+
+    return inverse.Problem(**doc["task"])
 
 
 def read(folder: str | pathlib.Path) -> dict:

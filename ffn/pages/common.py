@@ -21,7 +21,7 @@ _EXAMPLE_FILES = {os.path.realpath(p) for p in EXAMPLES}
 SPEED = Speed()  # this server's measured training rate, shared by every visitor on purpose
 ADMISSION = admission.Admission()  # one long job per visitor; the app tells it how to read Gradio's queue
 CSS = """
-#recon img, #replay-gallery img { image-rendering: pixelated; }
+#recon img, #replay-gallery img, #inverse-recon img, #inverse-measurements img { image-rendering: pixelated; }
 #status { min-height: 3.2em; }
 #examples button.gallery-item, #examples .gallery-item { width: 64px !important; height: 64px !important; }
 #examples .gallery-item img { width: 64px !important; height: 64px !important; object-fit: cover; }
@@ -75,6 +75,16 @@ def uploaded_path(image) -> str:
 def preview(image, size, crop=False) -> tuple:
     """`rules.preview` for this server."""
     return rules.preview(image, gr.utils.get_upload_folder(), _EXAMPLE_FILES, size, crop)
+
+
+def read_object(image, phantom_seed, size) -> tuple:
+    """`rules.read_object` for this server: (the grey object, its name)."""
+    return rules.read_object(image, phantom_seed, size, gr.utils.get_upload_folder(), _EXAMPLE_FILES)
+
+
+def check_object(image, phantom_seed) -> None:
+    """`rules.check_object` for this server."""
+    rules.check_object(image, phantom_seed, gr.utils.get_upload_folder(), _EXAMPLE_FILES)
 
 
 def check_image(image_path):

@@ -21,9 +21,13 @@ python -m ffn.table1 --dataset natural                  # the bundled photograph
 python -m ffn.table1 --dataset text --size 128 --iters 300 --crop --seeds 0 1 2   # CPU-sized: windows at full resolution
 python -m ffn.table1 --dataset natural --sigma 10 --shard 1/4 --out out/s1   # one slice of a cluster's job array
 python -m ffn.table1 --merge out/s1 out/s2 out/s3 out/s4 --out out/natural   # then the one table
+python -m ffn.table1 --dataset ct --size 64 --iters 300   # 2D CT on random phantoms, σ and S tuned at 64 px
+python -m ffn.table1 --dataset mri --size 64 --iters 300  # MRI in 2D (the paper's is 3D)
 ```
-Below 512 px σ and S follow the resolution and the table says it is not the paper's setting. On the *Images*
-page, the *Paper's numbers* tab puts a single run beside these numbers where its setting is the paper's.
+Below 512 px σ and S follow the resolution and the table says it is not the paper's setting (for CT and MRI they
+are chosen by the notebooks' grid search at the table's size). On the *Images* page, the *Paper's numbers* tab
+puts a single run beside these numbers where its setting is the paper's; the *Inverse problems* page trains one
+object through CT or MRI.
 """
 
 

@@ -22,9 +22,14 @@ from ffn.experiments import lab1d, runs
 from ffn.present import grids, plots, text, video
 
 
+def _titles(history: runs.History) -> tuple[str, str]:
+    return plots.TASK_TITLES if history.problem is not None else (plots.TRAIN_TITLE, plots.TEST_TITLE)
+
+
 def run_figures(history: runs.History):
-    """(train, test) PSNR Plotly figures, one colour per mapping in both."""
-    return plots.psnr_figures(history.steps, history.train_psnr, history.test_psnr)
+    """(train, test) PSNR Plotly figures, one colour per mapping in both (an inverse problem's: the fit to the
+    measurements and the reconstruction's PSNR against the object)."""
+    return plots.psnr_figures(history.steps, history.train_psnr, history.test_psnr, titles=_titles(history))
 
 
 def band_figure(history: runs.History, height: int | None = None):
@@ -84,7 +89,8 @@ def write_outputs(out_dir, history: runs.History, video_file: bool = True, comma
     save_png("ground_truth.png", history.ground_truth)
     save_png("comparison.png", grids.comparison(history))
     paths["psnr.html"] = plots.write_psnr_html(out / "psnr.html", history.steps, history.train_psnr,
-                                               history.test_psnr, title=f"PSNR · {history.name}", plotlyjs=charts)
+                                               history.test_psnr, title=f"PSNR · {history.name}", plotlyjs=charts,
+                                               titles=_titles(history))
     paths["bands.html"] = plots.write_band_html(out / "bands.html", band_figure(history),
                                                 title=f"Error per frequency band · {history.name}",
                                                 note=bands.WHAT_TO_NOTICE, plotlyjs=charts)
@@ -151,22 +157,28 @@ def write_seeds(out, summary: dict, config, seeds, source=None, command: str | N
     return {"seeds.json": path}
 
 
-def write_theory(out: pathlib.Path, image, config) -> dict[str, pathlib.Path]:
+def write_theory(out: pathlib.Path, image, config, task=None) -> dict[str, pathlib.Path]:
     """What the infinite-width NTK predicts (`ffn.core.ntk.predictions`), per mapping: ntk_SPEC.png, the limit
     (kernel regression), and ntk_SPEC_ITERS_steps.png, after the run's number of gradient-descent steps, with
-    their PSNRs as "ntk" in metrics.json's mappings; above `ntk.MAX_REGRESSION_SIZE` a one-line note instead."""
+    their PSNRs as "ntk" in metrics.json's mappings; above `ntk.MAX_REGRESSION_SIZE` a one-line note instead.
+
+    With `task` (an `inverse.Task`), the same through its operator (`ntk.operator_predictions`: kernel
+    regression on the measurements), up to `ntk.MAX_OPERATOR_SIZE`; train PSNR is then the measurements' fit."""
 
     try:
-        ntk.regression_size(config.size)
+        ntk.regression_size(config.size) if task is None else ntk.operator_size(config.size)
     except checks.Invalid as e:
         print(f"note: --theory skipped: {e}", file=sys.stderr)
         return {}
+    predict = ((lambda spec: ntk.predictions(image, spec, config, steps=[config.iters])) if task is None else
+               (lambda spec: ntk.operator_predictions(task, spec, config, steps=[config.iters])))
+    fit = "train" if task is None else "measurement fit"
     metrics_path = out / "metrics.json"
     document = json.loads(metrics_path.read_text())
     finite = lambda v: round(v, 4) if math.isfinite(v) else None  # noqa: E731 (JSON has no inf)
     paths = {}
     for spec in config.mappings:
-        at_steps, limit = ntk.predictions(image, spec, config, steps=[config.iters])
+        at_steps, limit = predict(spec)
         stem = f"ntk_{runs.filename(spec)}"
         for name, prediction in ((f"{stem}.png", limit), (f"{stem}_{config.iters}_steps.png", at_steps)):
             paths[name] = out / name
@@ -175,8 +187,8 @@ def write_theory(out: pathlib.Path, image, config) -> dict[str, pathlib.Path]:
             "train_psnr": finite(limit.train_psnr), "test_psnr": finite(limit.test_psnr),
             "at_steps": {"steps": config.iters, "train_psnr": finite(at_steps.train_psnr),
                          "test_psnr": finite(at_steps.test_psnr)}}
-        print(f"NTK {spec}: after {config.iters} steps train {at_steps.train_psnr:.2f} dB, test "
-              f"{at_steps.test_psnr:.2f} dB; converged (kernel regression) train {limit.train_psnr:.2f} dB, test "
+        print(f"NTK {spec}: after {config.iters} steps {fit} {at_steps.train_psnr:.2f} dB, test "
+              f"{at_steps.test_psnr:.2f} dB; converged (kernel regression) {fit} {limit.train_psnr:.2f} dB, test "
               f"{limit.test_psnr:.2f} dB")
     metrics_path.write_text(json.dumps(document, indent=1, allow_nan=False))
     return paths

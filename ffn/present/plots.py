@@ -39,6 +39,9 @@ PALETTE = (
 
 TRAIN_TITLE = "Train PSNR"
 TEST_TITLE = "Test PSNR (held-out pixels)"
+# An inverse problem's (ffn.core.inverse): its train PSNR is the fit to the measurements, its test PSNR the
+# reconstruction's against the object.
+TASK_TITLES = ("Fit to the measurements (PSNR)", "Reconstruction vs the object (PSNR)")
 
 _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 _TEXT = "#1f2937"
@@ -241,14 +244,15 @@ def psnr_figures(
     colors: Mapping[str, str] | None = None,
     height: int = 320,
     reference: Mapping[str, float] | None = None,
+    titles: tuple[str, str] = (TRAIN_TITLE, TEST_TITLE),
 ) -> tuple[go.Figure, go.Figure]:
     """(train, test) PSNR figures with one colour per spec across both; `reference` goes on the test one,
-    where the paper reports its numbers."""
+    where the paper reports its numbers. `titles`: `TASK_TITLES` for an inverse problem."""
     if colors is None:
         colors = mapping_colors([*train, *test])
     return (
-        psnr_figure(steps, train, TRAIN_TITLE, colors=colors, height=height),
-        psnr_figure(steps, test, TEST_TITLE, colors=colors, height=height, reference=reference),
+        psnr_figure(steps, train, titles[0], colors=colors, height=height),
+        psnr_figure(steps, test, titles[1], colors=colors, height=height, reference=reference),
     )
 
 
@@ -261,13 +265,15 @@ def write_psnr_html(
     colors: Mapping[str, str] | None = None,
     reference: Mapping[str, float] | None = None,
     plotlyjs: str = "inline",
+    titles: tuple[str, str] = (TRAIN_TITLE, TEST_TITLE),
 ) -> pathlib.Path:
     """Write one standalone HTML page with the train and test charts side by side (stacked when narrow).
 
     plotly.js is inlined (about 4.6 MB) so the page works offline, or with plotlyjs="cdn" loaded from plotly's
     CDN; returns the path written.
     """
-    train_fig, test_fig = psnr_figures(steps, train, test, colors=colors, height=400, reference=reference)
+    train_fig, test_fig = psnr_figures(steps, train, test, colors=colors, height=400, reference=reference,
+                                       titles=titles)
     return write_figures_html(path, {"train-psnr": train_fig, "test-psnr": test_fig}, title, plotlyjs=plotlyjs)
 
 

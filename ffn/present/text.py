@@ -81,7 +81,9 @@ def run_summary(config: Config, snap: Snapshot) -> str:
 
 
 def _mean_std(mean, std) -> str:
-    return "–" if mean is None else f"{mean:.2f} ± {std:.2f}"
+    if mean is None:
+        return "–"
+    return f"{mean:.2f}" if std is None else f"{mean:.2f} ± {std:.2f}"
 
 
 def table_markdown(doc: dict) -> str:
@@ -90,6 +92,8 @@ def table_markdown(doc: dict) -> str:
     Below the table it says how many images and what setting, and, when the setting is not the paper's,
     plainly so and how it differs (from `differences`, the same rule the page applies to a single run).
     """
+    if doc["dataset"] in paper.INVERSE_DATASETS:
+        return _inverse_table_markdown(doc)
     dataset = paper.check_dataset(doc["dataset"])
     fields = {k: v for k, v in doc["config"].items() if k in Config.__dataclass_fields__}
     config = Config(**fields)
@@ -122,6 +126,120 @@ def table_markdown(doc: dict) -> str:
     if reasons:
         text += "\n\n**Not the paper's setting**, so not like for like: " + "; ".join(reasons) + "."
     return text
+
+
+def _seeds_text(seeds: list[int]) -> str:
+    """'8–15' for a run of consecutive seeds, else '1, 4, 9'."""
+    seeds = sorted(seeds)
+    if len(seeds) > 2 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}–{seeds[-1]}"
+    return ", ".join(map(str, seeds))
+
+
+def objects_text(names: list[str]) -> str:
+    """What a table's objects are: '8 random Shepp-Logan phantoms (seeds 8–15)', '5 grey images', or both."""
+    seeds = [int(n.split(":", 1)[1]) for n in names if n.startswith("phantom:")]
+    files = len(names) - len(seeds)
+    parts = []
+    if seeds:
+        parts.append(f"{len(seeds)} random Shepp-Logan phantom{'s' * (len(seeds) != 1)} (seed{'s' * (len(seeds) != 1)} "
+                     f"{_seeds_text(seeds)})")
+    if files:
+        parts.append(f"{files} image{'s' * (files != 1)} taken as grey")
+    return " and ".join(parts)
+
+
+def _grid(values) -> str:
+    return "{" + ", ".join(f"{v:g}" for v in values) + "}"
+
+
+def _inverse_table_markdown(doc: dict) -> str:
+    """`table_markdown` of an inverse problem's table (`python -m ffn.table1 --dataset ct|mri`): our mean ± std of
+    the reconstruction PSNR beside the paper's mean, the σ and S used and how they were chosen, and how the
+    setting differs from the notebook's."""
+    from ffn.core import inverse
+
+    dataset = paper.check_inverse(doc["dataset"])
+    problem = inverse.Problem(**doc["task"]) if doc.get("task") else inverse.Problem(dataset)
+    c = Config(**{k: v for k, v in doc["config"].items() if k in Config.__dataclass_fields__})
+    n = len(doc["images"])
+    column = paper.INVERSE_NAMES[dataset]
+    lines = [f"| mapping | ours, reconstruction PSNR (dB), n = {n} | paper, {column} (mean) |", "|---|---:|---:|"]
+    reasons = []
+    for spec, row in doc["mappings"].items():
+        kind = mappings.parse(spec).kind
+        theirs = doc.get("paper", {}).get(kind) or {"mean": paper.TABLE1_INVERSE[dataset][kind], "std": None}
+        diverged = sum(v is None for v in row["test_psnr"])
+        ours = _mean_std(row["mean"], row["std"]) + (f" ({diverged} diverged, left out)" if diverged else "")
+        name = dataclasses.replace(mappings.parse(spec), lr=None).label()
+        lines.append(f"| {name} (`{spec}`) | {ours} | {_mean_std(theirs['mean'], None)} |")
+        reasons += [r for r in paper.inverse_differences(c, spec, dataset, problem) if r not in reasons]
+    scales = {m.kind: m.scale for m in c.parsed}
+    text = "\n".join(lines) + (
+        f"\n\nOurs: {objects_text(doc['images'])}, seen only through {problem.label()}, at {c.size} px, {c.iters} "
+        f"steps, {c.depth}×{c.width} {paper.NETWORKS.get(c.model, c.model)} network, {c.features} features, seed "
+        f"{c.seed}; the reconstruction's PSNR against the object over every pixel; ± is the {paper.STD}.")
+    tuning = doc["config"].get("sigma_tuning") or {}
+    chosen = [(name, kind, grid) for name, kind, grid in (("σ", "gauss", tuning.get("sigmas")), ("S", "posenc", tuning.get("scales")))
+              if grid]
+    if chosen:
+        values = " and ".join(f"{name} = {scales[kind]:g}" for name, kind, _ in chosen)
+        grids = " and ".join(f"{name} ∈ {_grid(grid)}" for name, _, grid in chosen)
+        count = len(tuning.get("images", []))
+        text += (f" {values} had the best mean reconstruction PSNR on {objects_text(tuning.get('images', []))} "
+                 f"from {grids}, at this size" if count else f" {values} chosen from {grids}") + "."
+    given = [f"{name} = {scales[kind]:g}" for name, kind in (("σ", "gauss"), ("S", "posenc"))
+             if kind in scales and not any(k == kind for _, k, _ in chosen)]
+    if given:
+        text += f" {' and '.join(given)} given, not tuned by this run."
+    volume = paper.INVERSE_MRI_VOLUME
+    setting = (f"a 3D problem, {volume}³ volumes in the authors' notebook" if dataset == "mri" else
+               f"the authors' notebook at {paper.INVERSE_PROTOCOLS['ct'].size} px, {inverse.Problem('ct').angles} angles")
+    text += f" Paper: Tancik et al. 2020, Table 1, {column} column, means only ({setting})."
+    if reasons:
+        text += "\n\n**Not the paper's setting**, so not like for like: " + "; ".join(reasons) + "."
+    return text
+
+
+def inverse_notice(snap: Snapshot, problem, size: int) -> str:
+    """Markdown: what to notice in an inverse problem's run, said from its results at `snap` (`problem` an
+    `inverse.Problem`, the object size×size px): the best reconstruction and its margin over no mapping, the
+    ranking, and how far the fit to the measurements runs ahead of the reconstruction."""
+    tests = {s: v for s, v in snap.test_psnr.items() if math.isfinite(v) and s not in snap.diverged}
+    if not tests:
+        return "Every network diverged: lower the learning rate and train again."
+    best = max(tests, key=tests.get)
+    kinds = {s: mappings.parse(s).kind for s in tests}
+    code = lambda spec: f"`{spec}`"  # noqa: E731 (a spec such as none@0.01 would otherwise read as an e-mail address)
+    lines = [f"- **{code(best)}** reconstructs the object best: **{tests[best]:.2f} dB** against the object"]
+    plain = [s for s in tests if kinds[s] == "none"]
+    if plain and best not in plain:
+        lines[0] += f", {tests[best] - tests[plain[0]]:.1f} dB above no mapping ({tests[plain[0]]:.2f} dB)"
+    elif plain:
+        lines[0] += ": no mapping wins this run"
+    lines[0] += "."
+    if len(tests) > 1:
+        ranked = sorted(tests, key=tests.get, reverse=True)
+        lines.append("- From best to worst: " + " > ".join(f"{code(s)} {tests[s]:.2f}" for s in ranked) + " dB.")
+    fit = snap.train_psnr[best]
+    measured, pixels = problem.measurement_count(size), size * size
+    if math.isfinite(fit) and fit - tests[best] > 3 and measured < pixels:
+        lines.append(f"- It fits the measurements to {fit:.1f} dB but the object only to {tests[best]:.1f} dB: "
+                     f"{measured:,} measured numbers for {pixels:,} pixels leave part of the object undetermined (the "
+                     "operator's null space), and what a network puts there comes from its mapping, not the data.")
+    elif math.isfinite(fit):
+        lines.append(f"- Its fit to the measurements: {fit:.1f} dB; to the object: {tests[best]:.1f} dB "
+                     f"({measured:,} measured numbers for {pixels:,} pixels).")
+    fits = {s: snap.train_psnr[s] for s in tests if math.isfinite(snap.train_psnr[s])}
+    if fits:
+        tightest = max(fits, key=fits.get)
+        if tightest != best and fits[tightest] > fits.get(best, -math.inf):
+            lines.append(f"- {code(tightest)} fits the measurements best ({fits[tightest]:.1f} dB) yet reconstructs "
+                         f"{tests[best] - tests[tightest]:.1f} dB worse than {code(best)}: a closer fit to the measurements "
+                         "is not a better reconstruction.")
+    if snap.diverged:
+        lines.append(f"- Diverged: {', '.join(map(code, snap.diverged))} (try a lower learning rate).")
+    return f"**What to notice** (step {snap.step}):\n" + "\n".join(lines)
 
 
 def lab_status(snap, rate: float | None, note: str = "") -> str:

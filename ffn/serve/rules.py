@@ -20,7 +20,7 @@ import os
 import pathlib
 import threading
 
-from ffn.core import checks, cost, data, mappings
+from ffn.core import checks, cost, data, inverse, mappings, phantom
 from ffn.core.cost import Speed, duration
 from ffn.experiments import sweep
 from ffn.serve import env
@@ -129,20 +129,24 @@ def within_caps(values: dict, caps: Caps) -> None:
                                  "line (python -m ffn) has no such limit.", name)
 
 
-def capped(config: configs.Config, caps: Caps | None = None, speed: "Speed | None" = None) -> configs.Config:
+def capped(config: configs.Config, caps: Caps | None = None, speed: "Speed | None" = None,
+           problem=None) -> configs.Config:
     """Refuses a valid config that this server will not run: past a widget's range, its memory or its time.
 
-    `caps` defaults to `CAPS`; the time cap needs `speed` (without it, time is not checked).
+    `caps` defaults to `CAPS`; the time cap needs `speed` (without it, time is not checked). `problem`: the
+    inverse problem (`inverse.Problem`) the run trains through, which changes its cost.
     """
     caps = caps or CAPS
     within_caps({name: getattr(config, name) for name in CAPPED}, caps)
-    needed = cost.memory_bytes(config) / 1e9
+    task = problem is not None
+    needed = (cost.task_memory_bytes(config, problem.measurement_count(config.size)) if task
+              else cost.memory_bytes(config)) / 1e9
     if needed > caps.memory_gb:
         raise checks.Invalid(f"This run would need about {needed:.0f} GB of memory and this server allows "
                              f"{caps.memory_gb:g} GB per run: use fewer mappings, a smaller image, fewer features "
                              "or a smaller network.", "size")
     if caps.seconds and speed is not None:
-        seconds = speed.estimate(config)
+        seconds = speed.estimate(config, task)
         if seconds > TIME_SLACK * caps.seconds:
             raise checks.Invalid(f"This run would take about {duration(seconds)} here and this server allows "
                                  f"{duration(caps.seconds)} per run: use fewer steps, a smaller image, fewer "
@@ -416,3 +420,169 @@ def check_job_time(seconds: float, what: str, param: str) -> None:
     if CAPS.seconds and seconds > TIME_SLACK * CAPS.seconds:
         raise checks.Invalid(f"{what} would take about {duration(seconds)} here and this server allows "
                              f"{duration(CAPS.seconds)} per job.", param)
+
+
+# --- Inverse problems (CT and MRI), as the page asks for them -------------------------------------------------------
+
+INVERSE_TASKS = (("CT: 2D parallel-beam projections", "ct"), ("MRI: a share of 2D k-space", "mri"))
+# The mapping choices of the inverse page: "posenc" and "gauss" are the notebook's S and σ for the task
+# (`inverse.CT_PROTOCOL`, `MRI_PROTOCOL`), "custom" a Gaussian at the σ slider's value.
+INVERSE_CHOICES = (
+    ("No mapping", "none"),
+    ("Basic", "basic"),
+    ("Positional encoding (the notebook's S)", "posenc"),
+    ("Gaussian (the notebook's σ)", "gauss"),
+    ("Gaussian, custom σ ↓", "custom"),
+)
+INVERSE_CHOICE_VALUES = tuple(value for _, value in INVERSE_CHOICES)
+INVERSE_SIZES = (32, 64, 96, 128, 192, 256, 512)
+INVERSE_LEARNING_RATES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2)
+ANGLE_RANGE = (1, 180)  # the page's slider; an API caller may ask for up to inverse.MAX_ANGLES
+KSPACE_RANGE = (0.02, 0.5)  # the page's slider; an API caller may ask for any share the mask can draw
+PHANTOM_SEEDS = (0, 2**31 - 1)
+
+
+def _protocol(task):
+    return {"ct": inverse.CT_PROTOCOL, "mri": inverse.MRI_PROTOCOL}[task]
+
+
+def notebook_scales(task: str) -> dict[str, float]:
+    """The notebook's posenc S and Gaussian σ for a task: {"posenc": S, "gauss": σ}."""
+    return {m.kind: m.scale for m in _protocol(task).parsed if m.scale is not None}
+
+
+def make_problem(task, angles, kspace):
+    """A checked `inverse.Problem` from the page's values as sent (the setting of the other task is checked too:
+    the page always sends both)."""
+    return inverse.Problem(task, angles=angles, kspace=kspace)
+
+
+def make_inverse_config(task, angles, kspace, selected, sigma_log10, extra, size, iters, lr, notebook_lr, depth,
+                        width, features, seed, caps: Caps | None = None, speed: "Speed | None" = None):
+    """(a checked `inverse.Problem`, a checked and capped Config) from the inverse page's values as sent;
+    `checks.Invalid` names the value at fault.
+
+    `notebook_lr` gives none and basic the CT notebook's lr 1e-2 (its MRI trains every mapping at the run's lr).
+    """
+    problem = make_problem(task, angles, kspace)
+    size = data.check_size(size)
+    if selected is None:
+        selected = []
+    if isinstance(selected, str):
+        selected = [selected]
+    if not isinstance(selected, (list, tuple)) or len(selected) > len(INVERSE_CHOICES):
+        raise checks.Invalid("selected (the mappings to compare) must be a list of choices such as ['none', 'gauss'] "
+                             f"(got {checks.shown(selected)}).", "selected")
+    sigma = custom_sigma(checks.real(sigma_log10, "sigma_log10 (custom σ, log₁₀ scale)", *SIGMA_LOG10))
+    scales = notebook_scales(problem.kind)
+    named = {"posenc": f"posenc:{scales['posenc']:g}", "gauss": f"gauss:{scales['gauss']:g}", "custom": f"gauss:{sigma:g}"}
+    specs = []
+    for choice in selected:
+        if not isinstance(choice, str) or choice not in INVERSE_CHOICE_VALUES:
+            raise checks.Invalid(f"selected: {checks.shown(choice)} is not one of {', '.join(INVERSE_CHOICE_VALUES)}; "
+                                 "other mappings go in extra, e.g. 'gauss:7 posenc:5'.", "selected")
+        specs.append(named.get(choice, choice))
+    if extra is not None and not isinstance(extra, str) or len(extra or "") > MAX_EXTRA:
+        raise checks.Invalid(f"extra (more mappings) must be text of at most {MAX_EXTRA} characters, e.g. "
+                             f"'gauss:7 none@1e-2' (got {checks.shown(extra)}).", "extra")
+    specs += (extra or "").replace(",", " ").split()
+    if not specs:
+        raise checks.Invalid("Choose at least one mapping to train.", "selected")
+    try:
+        specs = mappings.ordered(dict.fromkeys(mappings.parse(s).spec for s in specs))
+    except ValueError as e:  # the choices are valid specs, so a typed one is wrong
+        raise checks.Invalid(str(e), "extra") from None
+    if checks.flag(notebook_lr, "notebook_lr (lr 1e-2 for none and basic)"):
+        specs = tuple(f"{s}@0.01" if s in ("none", "basic") else s for s in specs)
+    if isinstance(lr, str):
+        lr = checks.text_number(lr.strip())
+    config = _config("extra", mappings=specs, size=size, iters=iters, lr=lr, depth=depth, width=width,
+                     features=features, seed=seed, every=configs.CPU.every)
+    return problem, capped(config, caps, speed, problem)
+
+
+def inverse_presets() -> dict[str, object]:
+    """The inverse page's presets, by label: a function of the task giving its (Problem, Config)."""
+    def quick(task):
+        return inverse.Problem(task), _protocol(task).replace(size=64, iters=300, every=configs.CPU.every)
+
+    def notebook(task):
+        return inverse.Problem(task), _protocol(task).replace(every=configs.CPU.every)
+
+    return {"Quick look (64 px, 300 steps)": quick, "The notebook's setting": notebook}
+
+
+def inverse_page_values(problem, config: configs.Config) -> dict:
+    """The inverse page's control values that ask for (problem, config) (the inverse of `make_inverse_config`)."""
+    scales = notebook_scales(problem.kind)
+    notebook_lr = any(m.kind in ("none", "basic") and m.lr == 0.01 for m in config.parsed)
+    selected, extra, sigma = [], [], None
+    for m in config.parsed:
+        plain = dataclasses.replace(m, lr=None)
+        if m.lr is not None and not (notebook_lr and m.kind in ("none", "basic") and m.lr == 0.01):
+            extra.append(m.spec)
+        elif m.kind in ("none", "basic"):
+            selected.append(m.kind)
+        elif m.scale == scales.get(m.kind):
+            selected.append(m.kind)
+        elif m.kind == "gauss" and sigma is None and SIGMA_LOG10[0] <= math.log10(m.scale) <= SIGMA_LOG10[1]:
+            selected.append("custom")
+            sigma = m.scale
+        else:
+            extra.append(plain.spec)
+    return dict(task=problem.kind, angles=problem.angles, kspace=problem.kspace, selected=selected,
+                sigma_log10=round(math.log10(sigma if sigma is not None else 8.0), 2), extra=" ".join(extra),
+                size=config.size, iters=config.iters, lr=config.lr, notebook_lr=notebook_lr, depth=config.depth,
+                width=config.width, features=config.features, seed=config.seed)
+
+
+def check_object(image, phantom_seed, upload_folder, examples) -> None:
+    """Checks the object a visitor asks for without decoding it: the image's place (`uploaded_path`) when there is
+    one, else the phantom's seed."""
+    if image is None:
+        checks.whole(phantom_seed, "phantom_seed", *PHANTOM_SEEDS)
+    else:
+        uploaded_path(image, upload_folder, examples)
+
+
+def read_object(image, phantom_seed, size: int, upload_folder, examples):
+    """(the grey object (size, size) float32, its name) the visitor asked for: the uploaded or example image
+    taken as grey when there is one, else the random Shepp-Logan phantom of `phantom_seed`."""
+    if image is None:
+        seed = checks.whole(phantom_seed, "phantom_seed", *PHANTOM_SEEDS)
+        return inverse.load_object(f"{inverse.PHANTOM}{seed}", size), f"phantom {seed}"
+    path = uploaded_path(image, upload_folder, examples)
+    return phantom.grey(read_image(path, size)), pathlib.Path(path).stem
+
+
+def inverse_plan(problem, config: configs.Config, speed: Speed) -> str:
+    """Markdown: what an inverse run will train on and cost here, before it starts."""
+    seconds = speed.estimate(config, task=True)
+    count = len(config.mappings)
+    unknowns = config.size**2
+    measured = problem.measurement_count(config.size)
+    line = (f"**{count} mapping{'s' * (count != 1)}** × {config.iters} steps at {config.size}×{config.size} px "
+            f"through {problem.label()}: {measured:,} measured numbers for {unknowns:,} unknown pixels; about "
+            f"**{duration(seconds)}** here ({cost.task_run_flops(config) / 1e12:.1f} TFLOP).")
+    if seconds > 300:
+        line += "  \nThat is long for this machine: try fewer steps, a smaller object or fewer mappings."
+    return line
+
+
+def inverse_api_description() -> str:
+    """The /inverse endpoint's description for the API page."""
+    names = configs.LIMITS
+    return (
+        "Trains coordinate MLPs through an inverse problem (CT projections or MRI k-space) of a grey object and "
+        "streams (status, measurements, reconstructions, fit plot, reconstruction plot, band-error plot, what to "
+        "notice, downloads). The minimal call is the object image alone (taken as grey); every other parameter "
+        "has the page's default. image_path: an image, or null for the Shepp-Logan phantom of phantom_seed "
+        f"({PHANTOM_SEEDS[0]} to {PHANTOM_SEEDS[1]}); task: {' or '.join(inverse.KINDS)}; angles (CT): 1 to "
+        f"{inverse.MAX_ANGLES}; kspace (MRI): above 0, at most {inverse.MAX_KSPACE:g} or 1; selected: a list of "
+        f"{', '.join(repr(v) for v in INVERSE_CHOICE_VALUES)} ('posenc' and 'gauss' are the notebook's S and σ for "
+        f"the task, 'custom' a Gaussian at σ = 10**sigma_log10); sigma_log10: {SIGMA_LOG10[0]:g} to "
+        f"{SIGMA_LOG10[1]:g}; extra: more specs ({mappings.USAGE}); size: an even number of pixels, 16 to "
+        f"{CAPS.size}; iters: 1 to {CAPS.iters}; lr: above 0, at most 1; notebook_lr: true for lr 1e-2 on none and "
+        f"basic; depth: {names['depth'][1]} to {CAPS.depth}; width: {names['width'][1]} to {CAPS.width}; features: "
+        f"{names['features'][1]} to {CAPS.features}; seed: 0 to {names['seed'][2]}. A run must fit this server's "
+        "memory and time caps.")

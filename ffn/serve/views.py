@@ -12,10 +12,12 @@ import math
 import time
 from collections.abc import Iterator
 
-from ffn.core import analysis, checks, cost, ntk
+import numpy as np
+
+from ffn.core import analysis, checks, cost, data, ntk
 from ffn.experiments import runs
 from ffn.experiments import sweep as sweeps
-from ffn.present import grids, outputs, plots, text
+from ffn.present import grids, measurements, outputs, plots, text
 from ffn.serve import rules
 
 NO_RUN = "Train first: these views show the run you just trained."
@@ -217,3 +219,57 @@ def sweep_verdict(summary: dict, step: int, name: str, note: str = "") -> str:
     plateau = (f"; every σ from {low:g} to {high:g} is within {sweeps.PLATEAU_DB:g} dB of it (shaded): a plateau, "
                "not one best value" if high > low else "")
     return f"σ sweep on {name} done at step {step}: best σ = **{summary['best_sigma']:g}** (test PSNR {top:.2f} dB){plateau}.{after}"
+
+
+# --- The inverse page's views ----------------------------------------------------------------------------------
+
+
+def measurement_gallery(task, name: str) -> list[tuple]:
+    """(picture, caption) of the object and of what the networks are trained on instead (`inverse.Task`)."""
+    size = task.obj.shape[0]
+    return [(data.to_uint8(np.asarray(task.obj)), f"the object ({name}, {size} px): never seen by the networks")] + \
+        [(picture, caption) for _, caption, picture in measurements.pictures(task)]
+
+
+def inverse_theory_cost(run: Run | None) -> str:
+    """What the inverse page's theory will compute for this run and about how long it takes here, said before."""
+    if run is None or not run.done or run.history.problem is None:
+        return "Train first: the theory is computed for the run you just trained."
+    config, problem = run.config, run.history.problem
+    try:
+        ntk.operator_size(config.size)
+    except checks.Invalid as e:
+        return f"For {run.label}: no theory. {e} Choose 64 px or less and train again."
+    seconds = len(config.mappings) * ntk.operator_prediction_seconds(
+        config.size, problem.measurement_count(config.size), run.snap.step)
+    return (f"For {run.label}: for each mapping, the infinite-width network's reconstruction from the same "
+            f"measurements after {run.snap.step} gradient-descent steps and in the limit, about "
+            f"**{cost.duration(seconds)}** here for {len(config.mappings)} mappings.")
+
+
+def inverse_theory(run: Run) -> Iterator[tuple[str, object]]:
+    """The NTK's reconstructions through the run's operator (`ntk.operator_predictions`), one mapping at a time,
+    under the trained networks. Yields (status, picture or None to keep)."""
+    run = require(run)
+    config, history, snapshot = run.config, run.history, run.snap
+    if history.problem is None:
+        raise checks.Invalid("This run is not an inverse problem's.")
+    ntk.operator_size(config.size)
+    task = history.problem.task(history.obj)
+    results, steps = {}, snapshot.step
+    for i, spec in enumerate(config.mappings):
+        yield f"{run.label}: the theory's reconstructions, {spec} ({i + 1} of {len(config.mappings)})…", None
+        results[spec] = ntk.operator_predictions(task, spec, config, steps=[steps])
+    rows = [("trained", {s: (snapshot.images[s], snapshot.test_psnr[s]) for s in config.mappings}),
+            (f"NTK {steps} steps", {s: (p[0].picture, p[0].test_psnr) for s, p in results.items()}),
+            ("NTK limit", {s: (p[1].picture, p[1].test_psnr) for s, p in results.items()})]
+    at_steps = {s: p[0].test_psnr for s, p in results.items()}
+    limit = {s: p[1].test_psnr for s, p in results.items()}
+    best, best_limit, trained = max(at_steps, key=at_steps.get), max(limit, key=limit.get), runs.best_mapping(snapshot)
+    # Specs as code: none@0.01 would otherwise read as an e-mail address.
+    yours = f"**`{trained}`**, {snapshot.test_psnr[trained]:.2f} dB" if trained else "none (every run diverged)"
+    yield (f"Done, for {run.label}. After {steps} steps of gradient descent the theory's best reconstruction is "
+           f"**`{best}`**'s, {at_steps[best]:.2f} dB; in the limit (kernel regression on the measurements, f = K Aᵀ "
+           f"(A K Aᵀ)⁻¹ y) **`{best_limit}`**'s, {limit[best_limit]:.2f} dB; your trained networks' best: {yours}.",
+           grids.prediction_grid(rows, history.ground_truth,
+                                 f"Trained (Adam) · NTK after {steps} gradient-descent steps · NTK limit"))
