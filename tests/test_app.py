@@ -52,7 +52,7 @@ def test_handler_streams_snapshots_then_downloads_and_the_current_run():
     assert gallery[0][0].shape == (64, 64, 3) and gallery[0][0].dtype == np.uint8
     assert not np.array_equal(first[1][1][0], last[1][1][0])  # the reconstruction changed
     train_fig, test_fig = last[2], last[3]
-    assert [t.name for t in test_fig.data][:2] == ["none", "gauss:2"]
+    assert [t.name for t in train_fig.data][:2] == [t.name for t in test_fig.data][:2] == ["none", "gauss:2"]
     bands_fig = last[4]
     assert [t.type for t in bands_fig.data] == ["heatmap", "heatmap"]  # one step × band panel per mapping
     assert first[5] is None and {pathlib.Path(f).name for f in last[5]} == DOWNLOADS
@@ -170,7 +170,9 @@ def test_client_gets_a_clear_message_for_bad_numbers(server):
 
 def test_readme_api_examples_run(server, monkeypatch, capsys):
     """Both gradio_client examples in README.md work as written (pointed at this test's server; runs are cut to
-    25 steps so that the minimal call's default 500 and the full call's 100 stay quick)."""
+    25 steps so that the minimal call's default 500 and the full call's 100 stay quick). The minimal call, the image
+    alone, trains the page's defaults: the CPU quick look."""
+    from ffn.core import config as configs
     from ffn.core import train
 
     run = train.run
@@ -180,10 +182,18 @@ def test_readme_api_examples_run(server, monkeypatch, capsys):
     blocks = [part.split("```")[0] for part in section.split("```python")[1:]]
     assert len(blocks) == 2 and all('Client("http://127.0.0.1:7860/")' in code for code in blocks)
     monkeypatch.chdir(ROOT)
+    trained = []
     for code in blocks:
-        exec(compile(code.replace("http://127.0.0.1:7860/", server), "README.md", "exec"), {})
+        names = {}
+        exec(compile(code.replace("http://127.0.0.1:7860/", server), "README.md", "exec"), names)
         printed = capsys.readouterr().out
         assert "step 25 / 25" in printed and "metrics.json" in printed and "bands.html" in printed
+        metrics = pathlib.Path(next(f for f in names["files"] if f.endswith("metrics.json")))
+        trained.append(json.loads(metrics.read_text()))
+    minimal, full = trained
+    assert minimal["config"]["size"] == configs.CPU.size and minimal["config"]["width"] == configs.CPU.width
+    assert list(minimal["mappings"]) == list(configs.CPU.mappings)
+    assert full["config"]["size"] == 64 and list(full["mappings"]) == ["none", "posenc:3", "gauss:2.5"]
 
 
 def test_the_public_endpoints_keep_their_names_and_minimal_calls(server, monkeypatch):
@@ -295,7 +305,7 @@ def test_sigma_sweep_streams_and_offers_its_best_sigma():
 
 
 def test_siren_trains_from_the_page():
-    last = list(images.train_run(CAT, *page_args(selected=["none"]), "siren", 30.0))[-1]
+    last = list(images.train_run(CAT, *page_args(selected=["none"], size=32), "siren", 30.0))[-1]  # 32 px: a quick theory
     assert "step 50 / 50" in last[0] and last[6].config.model == "siren"
     status = list(run_views.theory_view(last[6]))[-1][0]  # the theory is the ReLU network's: the page says so
     assert "Your networks are SIREN; the theory is that of the paper's ReLU network" in status
@@ -378,6 +388,7 @@ def test_the_1d_lab_streams_measured_and_predicted_residuals():
 def app_process(args: list[str], env: dict, until: str):
     """`python app.py ARGS` in a process of its own: yields everything it printed up to the line holding `until`
     (or 120 s), then stops it."""
+    env = {"FFN_WARM_UP": "0", **env}  # no presets compiled at start-up: these tests only talk to the server
     proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=ROOT, env={**os.environ, **env},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -382,9 +382,13 @@ def test_the_1d_lab_runs_on_its_own_page(browser, server):
         page.goto(server + "lab")
         specs = page.locator("#lab-specs textarea, #lab-specs input").first
         specs.fill("none gauss:10")
+        steps = page.get_by_label("number input for Steps")
+        steps.fill("300")
+        steps.press("Enter")
         page.locator("#lab-run").click()
         status = page.locator("#lab-status")
         expect(status).to_contain_text("Done.", timeout=180_000)
+        expect(status).to_contain_text("step 300 / 300")
         expect(status).to_contain_text("dashed: the NTK's prediction")
         residuals = page.locator("#lab-residuals")
         expect(residuals.locator(".js-plotly-plot")).to_have_count(1)

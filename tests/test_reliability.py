@@ -468,7 +468,7 @@ def test_no_run_leaves_anything_behind(server, slow_chunks):
 
 @pytest.fixture
 def time_cap(monkeypatch):
-    """A server that allows 4 seconds of training per run (FFN_MAX_RUN_SECONDS=4) and has measured its speed at
+    """A server that allows 4 seconds of training per job (FFN_MAX_RUN_SECONDS=4) and has measured its speed at
     10 TFLOP/s, so that estimates do not depend on how busy the machine running the tests is."""
     monkeypatch.setattr(rules, "CAPS", rules.Caps(seconds=4))
     monkeypatch.setattr(common.SPEED, "gflops", 1e4)
@@ -502,17 +502,6 @@ def test_a_visitor_has_one_run_at_a_time(server, slow_chunks):
     assert "Stopped at step" in first.result(timeout=30)[0]
     assert "Done" in queued.result(timeout=60)[0]
     assert "Done" in who.predict(**tiny(iters=25), api_name="/train")[0]  # and the first may train again
-
-
-def test_the_minimal_api_call_takes_the_pages_defaults(server, monkeypatch):
-    """Client(url).predict(handle_file(image), api_name="/train"): every other parameter has the page's default
-    (the CPU quick look); the run is shortened here so the test stays quick."""
-    run = train.run
-    monkeypatch.setattr(train, "run", lambda image, config: run(image, config.replace(iters=25)))
-    result = visitor(server).predict(handle_file(CAT), api_name="/train")
-    got = metrics(result)
-    assert got["config"]["size"] == config.CPU.size and got["config"]["width"] == config.CPU.width
-    assert list(got["mappings"]) == list(config.CPU.mappings)
 
 
 def test_the_api_page_states_every_parameters_allowed_values(client):
