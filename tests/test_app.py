@@ -431,14 +431,15 @@ def test_on_a_space_the_app_listens_where_spaces_expect_and_makes_no_share_link(
         assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
 
 
-PAGES = {"": "image-input", "lab": "lab-run", "table1": "paper-table1", "about": "server-limits"}  # an element each
+PAGES = {"": "image-input", "lab": "lab-run", "inverse": "inverse-task", "table1": "paper-table1",
+         "about": "server-limits"}  # each page's path and an element only that page has
 
 
 def test_the_app_assembles_every_page_at_its_own_url():
     served = {path: name for name, path, _ in app.PAGES}
     assert served[""] == "Images" and app.PAGES[0][1] == ""  # the landing page
     assert {"lab": "1D lab", "table1": "Paper's Table 1", "about": "About this server"}.items() <= served.items()
-    assert len(served) == len(app.PAGES)  # one URL per page
+    assert len(served) == len(app.PAGES) and set(served) == set(PAGES)  # one URL per page, each tested below
     assert app.LAUNCH["state_session_capacity"] == env.STATE_SESSIONS and app.LAUNCH["max_file_size"] == "20mb"
 
 

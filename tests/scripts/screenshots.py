@@ -1,6 +1,6 @@
 """Takes README's pictures of the app in headless Chromium (not a test: `python tests/scripts/screenshots.py`).
 
-Starts the app and saves every page it serves (`app.PAGES`: /, /lab, /table1, /about, and any page added since) as
+Starts the app and saves every page it serves (`app.PAGES`: /, /lab, /inverse, /table1, /about) as
 a visitor's window shows it at 1280×720 (a classroom projector) and at 1920×1080, one PNG each
 (page-<name>-<width>x<height>.png). Then, on the Images page, it clicks the cat example, trains with the page's
 defaults (or the class demo), saves the page, the band-error chart and the replay, opens every view, runs the 1D
@@ -19,7 +19,8 @@ from conftest import ROOT, free_port  # noqa: E402
 import app  # noqa: E402
 
 WINDOWS = ((1280, 720), (1920, 1080))
-MARKS = {"": "#image-input", "lab": "#lab-run", "table1": "#paper-table1", "about": "#server-limits"}  # drawn last
+MARKS = {"": "#image-input", "lab": "#lab-run", "inverse": "#inverse-task", "table1": "#paper-table1",
+         "about": "#server-limits"}  # an element of each page, to wait for
 
 
 def save_pages(browser, url: str, out: pathlib.Path) -> None:
