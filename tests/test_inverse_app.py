@@ -4,7 +4,6 @@ server, and the page streaming a tiny run in a real browser (Debian's Chromium, 
 import json
 import pathlib
 import shutil
-import socket
 import time
 
 import gradio as gr
@@ -12,7 +11,6 @@ import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 
-import app
 from ffn.core import inverse
 from ffn.pages import common
 from ffn.pages import inverse as page
@@ -26,20 +24,6 @@ TINY = dict(task="ct", angles=20, kspace=0.125, selected=["none", "gauss"], sigm
 
 def args(**changes):
     return list({**TINY, **changes}.values())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH)
-    yield f"http://127.0.0.1:{port}/"
-    app.demo.close()
 
 
 @pytest.fixture(scope="module")
