@@ -149,7 +149,7 @@ def _shown(item) -> str:
     return item if isinstance(item, str) else pathlib.Path(item).name
 
 
-def _inverse_main(args) -> int:
+def _inverse_main(args, argv=None) -> int:
     """`python -m ffn.table1 --dataset ct|mri`: the grid search on tuning objects, then the table on the objects."""
     from tqdm import tqdm
 
@@ -195,8 +195,11 @@ def _inverse_main(args) -> int:
     bar.close()
     names = [table1.image_name(o) for o in run["objects"]]
     doc = table1.document(args.dataset, config, names, per_image, tuning, run["shard_of"],
-                          time.perf_counter() - start, problem)
-    written = outputs.write_table1(out, doc)
+                          time.perf_counter() - start, problem=problem)
+    files = [o for o in run["objects"] if not str(o).startswith("phantom:")]  # phantoms are drawn, not read
+    from ffn.core import provenance
+
+    written = outputs.write_table1(out, doc, files, provenance.command_line(PROG, argv))
     print(text.table_markdown(doc))
     print(f"{len(names)} objects in {doc['seconds']:.0f} s; wrote {', '.join(written)} to {out}/")
     return 0
@@ -209,7 +212,7 @@ def main(argv=None) -> int:
     from ffn.core import provenance
 
     if args.merge is None and args.dataset in paper.INVERSE_DATASETS:
-        return _inverse_main(args)
+        return _inverse_main(args, argv)
     try:
         config, paths, tune_paths, sigmas, shard_of = _check_args(args)
         if args.merge is not None:

@@ -18,12 +18,12 @@ from ffn.core import bands
 from ffn.experiments import runs
 from ffn.pages import common
 from ffn.present import measurements, outputs, text
-from ffn.serve import rules, views
+from ffn.serve import disk, env, rules, views
 
 PRESETS = rules.inverse_presets()
 QUICK = rules.inverse_page_values(*PRESETS["Quick look (64 px, 300 steps)"]("ct"))  # the page's defaults
-RUNS_DIR = pathlib.Path(tempfile.gettempdir()) / "ffn-inverse-runs"  # per-run output folders, removed after the run
 DOWNLOADS = ("training.mp4", "comparison.png", "bands.html", "metrics.json", "metrics.csv")  # and the measurements
+MEASUREMENT_FILES = {"sinogram.png", "kspace_mask.png", "kspace.png"}  # `measurements.write`
 SETTINGS = ("task", "angles", "kspace", "selected", "sigma_log10", "extra", "size", "iters", "lr", "notebook_lr",
             "depth", "width", "features", "seed")
 INTRO = """
@@ -84,29 +84,31 @@ def inverse_run(image_path, phantom_seed, task, angles, kspace, selected, sigma_
                                            notebook_lr, depth, width, features, seed))
         obj, name = common.read_object(image_path, phantom_seed, config.size)
         task_ = problem.task(obj)
-    history = runs.History(config, obj, name, problem)
+    history = runs.History(config, obj, name, problem=problem)
     run = views.Run((current.number if current else 0) + 1, history)
-    yield (f"**Starting** {run.label} through {problem.label()}: {len(config.mappings)} mappings × {config.iters} "
-           "steps…", views.measurement_gallery(task_, name), None, None, None, None, "", None, run)
-    for update in common.long_job(runs.task_snapshots(history, task_), request):
-        status = text.status_line(update.snap, update.rate, (update.note or "Done.") if update.final else "")
-        if not update.final:
-            yield (status, gr.skip(), history.gallery(update.snap), *outputs.run_figures(history),
-                   outputs.band_figure(history), gr.skip(), None, run)
-    if history.steady_rate():
-        common.SPEED.observe(config, history.steady_rate(), task=True)
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=RUNS_DIR))
-    try:
-        paths = outputs.write_outputs(out, history)
-        paths.update(measurements.write(out, task_))
-        files = [str(paths[k]) for k in DOWNLOADS] + [str(p) for k, p in paths.items() if k not in DOWNLOADS
-                                                      and k.startswith(("sinogram", "kspace"))]
-        yield (status, gr.skip(), history.gallery(history.last), *outputs.run_figures(history),
-               outputs.band_figure(history), text.inverse_notice(history.last, problem, config.size), files,
-               views.Run(run.number, history, done=True))
-    finally:
-        shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
+    with common.running(request) as flag:
+        yield (f"**Starting** {run.label} through {problem.label()}: {len(config.mappings)} mappings × "
+               f"{config.iters} steps…", views.measurement_gallery(task_, name), None, None, None, None, "", None, run)
+        for update in common.updates(runs.task_snapshots(history, task_), flag):
+            status = text.status_line(update.snap, update.rate, (update.note or "Done.") if update.final else "")
+            if not update.final:
+                yield (status, gr.skip(), history.gallery(update.snap), *outputs.run_figures(history),
+                       outputs.band_figure(history), gr.skip(), None, run)
+        if history.steady_rate():
+            common.SPEED.observe(config, history.steady_rate(), task=True)
+        out = pathlib.Path(tempfile.mkdtemp(prefix="run-", dir=disk.process_dir()))
+        try:
+            paths = outputs.write_outputs(out, history, charts="cdn")
+            paths.update(measurements.write(out, task_))
+            files = [str(paths[k]) for k in DOWNLOADS] + [str(p) for k, p in paths.items() if k not in DOWNLOADS
+                                                          and k.startswith(("sinogram", "kspace"))]
+            yield (status, gr.skip(), history.gallery(history.last), *outputs.run_figures(history),
+                   outputs.band_figure(history), text.inverse_notice(history.last, problem, config.size), files,
+                   views.Run(run.number, history, done=True))
+        finally:
+            shutil.rmtree(out, ignore_errors=True)  # Gradio has copied what it serves into its own cache
+            disk.cap_outputs(gr.utils.get_upload_folder(), set(DOWNLOADS) | MEASUREMENT_FILES,
+                             env.MAX_OUTPUT_MB * 1e6)
 
 
 def theory_plan(current) -> str:
@@ -114,18 +116,12 @@ def theory_plan(current) -> str:
 
 
 def theory_view(current, request: gr.Request = None):
-    """Streams (status, pictures) of the NTK's reconstructions, as a long job of this visitor (Stop ends it)."""
-    with common.refused(request):
+    """Streams (status, pictures) of the NTK's reconstructions, as a job of this visitor: Stop or the time limit
+    end it between mappings."""
+    with common.refused(request), common.job(request, "current") as flag:
         views.require(current)
-    with common.ADMISSION.running(common.session(request)) as flag:
-        try:
-            for status, picture in views.inverse_theory(current):
-                if flag.is_set():
-                    yield "Stopped: press the button again to compute the theory.", gr.skip()
-                    return
-                yield status, picture if picture is not None else gr.skip()
-        except ValueError as e:
-            raise common.error(e) from None
+        for status, picture in views.inverse_theory(current, flag, rules.CAPS.seconds):
+            yield status, picture if picture is not None else gr.skip()
 
 
 def preset(label: str, task):

@@ -247,10 +247,12 @@ def inverse_theory_cost(run: Run | None) -> str:
             f"**{cost.duration(seconds)}** here for {len(config.mappings)} mappings.")
 
 
-def inverse_theory(run: Run) -> Iterator[tuple[str, object]]:
+def inverse_theory(run: Run, flag=None, limit_seconds: float = 0.0) -> Iterator[tuple[str, object]]:
     """The NTK's reconstructions through the run's operator (`ntk.operator_predictions`), one mapping at a time,
-    under the trained networks. Yields (status, picture or None to keep)."""
+    under the trained networks. Yields (status, picture or None to keep). Between mappings it ends early, saying
+    so, when `flag` (the visitor's Stop) is set or `limit_seconds` (0: none) have passed."""
     run = require(run)
+    start = time.perf_counter()
     config, history, snapshot = run.config, run.history, run.snap
     if history.problem is None:
         raise checks.Invalid("This run is not an inverse problem's.")
@@ -258,6 +260,13 @@ def inverse_theory(run: Run) -> Iterator[tuple[str, object]]:
     task = history.problem.task(history.obj)
     results, steps = {}, snapshot.step
     for i, spec in enumerate(config.mappings):
+        if flag is not None and flag.is_set():
+            yield f"Stopped after {i} of {len(config.mappings)} mappings: press the button again to compute them.", None
+            return
+        if limit_seconds and time.perf_counter() - start > limit_seconds:
+            yield (f"Stopped after {i} of {len(config.mappings)} mappings: this server's time limit of "
+                   f"{cost.duration(limit_seconds)} per job."), None
+            return
         yield f"{run.label}: the theory's reconstructions, {spec} ({i + 1} of {len(config.mappings)})…", None
         results[spec] = ntk.operator_predictions(task, spec, config, steps=[steps])
     rows = [("trained", {s: (snapshot.images[s], snapshot.test_psnr[s]) for s in config.mappings}),
