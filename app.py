@@ -36,6 +36,7 @@ def build() -> gr.Blocks:
         PAGES[0][2].build(demo)
     for name, path, page in PAGES[1:]:
         with demo.route(name, path):
+            gr.Navbar(main_page_name=PAGES[0][0])  # each page draws its own navbar: the same names on every one
             page.build(demo)
     demo.queue(max_size=env.MAX_QUEUE, default_concurrency_limit=env.CONCURRENT_RUNS)
     common.ADMISSION.queued = lambda session: _queued(demo, session)

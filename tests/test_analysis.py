@@ -264,7 +264,8 @@ def test_summarise_sweep_is_nan_safe_and_json_ready():
                           {"gauss:10": 22.0, "gauss:1": 19.0, "none": 25.0, "gauss:100": math.nan}, {})
     summary = sweep.summarise_sweep(snap)
     assert summary == {"step": 5, "iters": 10, "sigmas": [1.0, 10.0, 100.0], "final_train_psnr": [20.0, 30.0, None],
-                       "final_test_psnr": [19.0, 22.0, None], "best_sigma": 10.0}  # `none` is not part of it
+                       "final_test_psnr": [19.0, 22.0, None], "best_sigma": 10.0,
+                       "plateau": [10.0, 10.0]}  # `none` is not part of it; no other σ within 0.2 dB of the best
     json.dumps(summary, allow_nan=False)
     nan = {"gauss:1": math.nan, "gauss:2": math.nan}
     assert sweep.summarise_sweep(train.Snapshot(5, 5, 1.0, 0.5, nan, nan, {}))["best_sigma"] is None

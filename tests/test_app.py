@@ -64,10 +64,14 @@ def test_handler_streams_snapshots_then_downloads_and_the_current_run():
 
 def test_the_next_run_has_the_next_number_and_prepare_clears_the_views(result):
     """A Train click first empties every view of the previous run (`prepare`), then the run counts on."""
-    note, replay_span, *cleared = images.prepare(CAT, *page_args(iters=25), result)
+    note, replay_span, replay_gallery, replay_plot, replay_note, *cleared = images.prepare(CAT, *page_args(iters=25),
+                                                                                          result)
     assert note == "Run 2 (cat) is training: the views will show it when it ends. The previous run's pictures were " \
                    "cleared."
-    assert replay_span["maximum"] == 25 and replay_span["value"] == 0
+    # The replay spans the new run, its pictures of the previous run gone; its value is left alone (a change would
+    # draw the previous run again).
+    assert replay_span["maximum"] == 25 and "value" not in replay_span
+    assert replay_gallery == [] and replay_plot is None and replay_note.startswith("Run 2 (cat) is training")
     assert cleared == list(run_views.cleared()) and len(cleared) == 16
     pictures = [cleared[i] for i in (0, 1, 2, 3, 4, 6, 7, 8, 10, 11, 13, 14, 15)]  # every picture, chart, file, σ
     assert all(p is None for p in pictures)
@@ -343,7 +347,8 @@ def test_the_replay_shows_any_step_and_refuses_one_outside_the_run(result):
     assert "Step **50** of 50 (run 1 (cat, 64 px, step 50))" in said and len(items) == 4
     assert images.replay(result, 51) == (gr.skip(), gr.skip(), "⚠️ step must be at most 50 (got 51).")
     assert images.replay(None, 10)[2] == "⚠️ Train first: the replay shows the snapshots of your run."
-    assert images.replay_range(result) == gr.update(maximum=50, step=25) and images.replay_range(None) == gr.skip()
+    assert images.replay_range(result) == gr.update(maximum=50, step=25, value=50)  # it stands at the last step
+    assert images.replay_range(None) == gr.skip()
 
 
 # --- The other pages ---------------------------------------------------------------------------------------------

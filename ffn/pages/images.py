@@ -56,12 +56,13 @@ def check_run(image_path, *values) -> None:
 @common.translated
 def prepare(image_path, *values):
     """At a Train click that passed the checks: the views say which run they will show, their pictures of the
-    previous run are cleared, and the replay spans the new run's steps. `values` ends with the current run."""
+    previous run (the replay's too) are cleared, and the replay spans the new run's steps (its value is left alone:
+    a change would draw the previous run again). `values` ends with the current run."""
     *settings, current = values
     number = (current.number if current else 0) + 1
     name = pathlib.Path(common.uploaded_path(image_path)).stem
-    return (views.cleared_note(number, name), gr.update(maximum=rules.replay_span(settings[4]), value=0),
-            *run_views.cleared())
+    return (views.cleared_note(number, name), gr.update(maximum=rules.replay_span(settings[4])), [], None,
+            f"Run {number} ({name}) is training: drag to any of its steps as they come.", *run_views.cleared())
 
 
 def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_lr, depth, width, features, seed,
@@ -97,7 +98,10 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
 
 
 def replay(current, step):
-    """The gallery at any step of this visitor's run (its snapshots are kept), and the test curves marked there."""
+    """The gallery at any step of this visitor's run (its snapshots are kept), and the test curves marked there;
+    before a run has a snapshot, nothing (never the previous run's pictures)."""
+    if current is None or not current.history.steps:
+        return [], None, "⚠️ Train first: the replay shows the snapshots of your run."
     try:
         _, items, figure, said = views.replay(current, step)
     except ValueError as e:
@@ -106,10 +110,11 @@ def replay(current, step):
 
 
 def replay_range(current):
-    """The replay slider spans the snapshots of the run (a Stop ends it early)."""
+    """The replay slider spans the snapshots of the run (a Stop ends it early) and stands at its last one."""
     if current is None or not current.history.steps:
         return gr.skip()
-    return gr.update(maximum=max(current.history.steps[-1], 1), step=current.config.every)
+    last = current.history.steps[-1]
+    return gr.update(maximum=max(last, 1), step=current.config.every, value=last)
 
 
 def sigma_info(sigma_log10):
@@ -229,7 +234,8 @@ def build(demo: gr.Blocks) -> None:
     # A click first clears the views of the previous run (only once the values pass: a refused Train leaves them),
     # then trains; the views of the new run are drawn when it ends.
     train_event = start.click(
-        prepare, [image] + settings + [current], [tabs.note, replay_step] + tabs.cleared_outputs,
+        prepare, [image] + settings + [current],
+        [tabs.note, replay_step, replay_gallery, replay_plot, replay_note] + tabs.cleared_outputs,
         validator=common.validator(train_run, check_run, claim=False), concurrency_limit=None, concurrency_id="prepare",
         show_progress="hidden", api_visibility="private", preprocess=False,
     ).success(
@@ -238,7 +244,10 @@ def build(demo: gr.Blocks) -> None:
         show_progress_on=[status], preprocess=False, validator=common.validator(train_run, check_run),
     )
     train_event.then(tabs.show, [current, tabs.row], tabs.shown_outputs, api_visibility="private", preprocess=False)
-    train_event.then(replay_range, current, replay_step, queue=False, api_visibility="private")
+    # The replay ends at the new run's last step, drawn here (the slider may already stand there: no change event).
+    train_event.then(replay_range, current, replay_step, queue=False, api_visibility="private").then(
+        replay, [current, replay_step], [replay_gallery, replay_plot, replay_note], queue=False,
+        show_progress="hidden", api_visibility="private", preprocess=False)
     train_event.then(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
                      preprocess=False)
     replay_step.change(replay, [current, replay_step], [replay_gallery, replay_plot, replay_note], queue=False,

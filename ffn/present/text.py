@@ -41,7 +41,9 @@ def paper_table(config: Config, snap: Snapshot) -> str:
         kind = mappings.parse(spec).kind
         cells = [_mean_std(*paper.TABLE1[dataset][kind]) for dataset in paper.DATASETS]
         same = [d for d in paper.DATASETS if not paper.differences(config, spec, d, snap.step)]
-        differs += [r for d in paper.DATASETS for r in paper.differences(config, spec, d, snap.step) if r not in differs]
+        for reason in (r for d in paper.DATASETS for r in paper.differences(config, spec, d, snap.step)):
+            if reason not in differs:
+                differs.append(reason)
         verdict = f"yes, {' and '.join(same)}" if same else "no"
         lines.append(f"| {spec} | {mine[0]} | {mine[1]} | {cells[0]} | {cells[1]} | {verdict} |")
     text = "\n".join(lines) + (
