@@ -386,6 +386,7 @@ def test_the_1d_lab_runs_on_its_own_page(browser, server):
         steps = page.get_by_label("number input for Steps")
         steps.fill("300")
         steps.press("Enter")
+        choose(page, page.get_by_label("Width", exact=True), "64")
         page.locator("#lab-run").click()
         status = page.locator("#lab-status")
         expect(status).to_contain_text("Done.", timeout=180_000)
