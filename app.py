@@ -103,7 +103,7 @@ def _shut_down(signum, frame, patience: float = 30.0):
     deadline = time.monotonic() + patience
     while common.ADMISSION.running_jobs() and time.monotonic() < deadline:
         time.sleep(0.1)
-    time.sleep(0.5)  # the jobs' last updates reach their visitors
+    time.sleep(2.0)  # the jobs' last updates reach their visitors, and the downloads they start finish
     demo.close()
     disk.remove_own()
     print("Stopped.", flush=True)
