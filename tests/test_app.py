@@ -233,8 +233,10 @@ def result():
 
 
 def test_views_of_a_finished_run(result):
-    note, spectra, radial, row, errors, kernels, table, row_update, zoom_menu, kernel_menu, theory_cost = \
-        run_views.Tabs.show(result, 40)
+    note, spectra, radial, row, errors, kernels, table, row_update, zoom_menu, kernel_menu, theory_cost, \
+        theory_status, sweep_status = run_views.Tabs.show(result, 40)
+    # The views that wait for their button no longer say that the run is training: they say what to press.
+    assert "compute the theory for this run" in theory_status and "Run σ sweep" in sweep_status
     best = max(result.snap.test_psnr, key=result.snap.test_psnr.get)
     assert zoom_menu["value"] == kernel_menu["value"] == best and f"best mapping, {best}" in note
     assert "These views show **run 1 (cat, 64 px, step 50)**" in note  # every view names the run it shows

@@ -37,10 +37,12 @@ class Tabs:
         try:
             v = views.overview(current, row)
         except ValueError as e:
-            return (str(e),) + (None,) * 5 + (views.NO_RUN, gr.update(), gr.update(), gr.update(), str(e))
+            return (str(e),) + (None,) * 5 + (views.NO_RUN, gr.update(), gr.update(), gr.update(), str(e), "", "")
         menu = lambda: gr.update(choices=v["specs"], value=v["best"])  # noqa: E731 (a fresh update per output)
         return (v["note"], v["spectra"], v["radial"], v["row"], v["errors"], v["kernels"], v["paper"],
-                gr.update(maximum=v["row_max"], value=v["row_value"]), menu(), menu(), views.theory_cost(current))
+                gr.update(maximum=v["row_max"], value=v["row_value"]), menu(), menu(), views.theory_cost(current),
+                "Press the button above to compute the theory for this run.",
+                "Press **Run σ sweep** to sweep σ on this run's image and settings.")
 
 
 def cleared() -> tuple:
@@ -243,4 +245,4 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
                 [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, zoom_img, kernel_map, ntk_map,
                  theory_status, theory_plot, theory_img, sweep_status, sweep_plot, best_sigma, sweep_files],
                 [note, spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, row, zoom_spec, kernel_spec,
-                 theory_cost])
+                 theory_cost, theory_status, sweep_status])
