@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import gradio as gr
 
+from ffn.core import config as configs
 from ffn.core.cost import Speed
 from ffn.serve import admission, env, rules, stream
 
@@ -199,3 +200,18 @@ def stop_button(label: str = "Stop", elem_id: str | None = None, api_name: str =
     button.click(stop, None, None, queue=False, api_name=api_name,
                  api_visibility="public" if api_name == "stop" else "private")
     return button
+
+
+def network_controls(values: dict, seed_label: str = "Seed") -> tuple:
+    """The settings every training page offers beyond its own: more mapping specs, depth, width, mapping size and
+    seed, at `values` (a page's `page_values`). Returns (extra, depth, width, features, seed)."""
+    extra = gr.Textbox(value=values["extra"], label="More mappings (specs)", placeholder="e.g. gauss:7 posenc:5 none@1e-2",
+                       info="none, basic, posenc:S, gauss:σ, each optionally @LR")
+    with gr.Row():
+        depth = gr.Slider(2, rules.CAPS.depth, value=values["depth"], step=1, label="Depth (layers)")
+        width = gr.Dropdown(list(rules.WIDTHS), value=values["width"], label="Width")
+    with gr.Row():
+        features = gr.Dropdown(list(rules.FEATURES), value=values["features"], label="Mapping size m (features)")
+        seed = gr.Number(value=values["seed"], precision=0, label=seed_label, minimum=0,
+                         maximum=configs.LIMITS["seed"][2])
+    return extra, depth, width, features, seed

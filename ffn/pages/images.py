@@ -164,17 +164,7 @@ def build(demo: gr.Blocks) -> None:
                     lr = gr.Dropdown(list(rules.LEARNING_RATES), value=QUICK["lr"], label="Learning rate",
                                      allow_custom_value=True)
                     paper_lr = gr.Checkbox(value=QUICK["paper_lr"], label="Paper's lr for none/basic (1e-2)")
-                extra = gr.Textbox(value=QUICK["extra"], label="More mappings (specs)",
-                                   placeholder="e.g. gauss:7 posenc:5 none@1e-2",
-                                   info="none, basic, posenc:S, gauss:σ, each optionally @LR")
-                with gr.Row():
-                    depth = gr.Slider(2, rules.CAPS.depth, value=QUICK["depth"], step=1, label="Depth (layers)")
-                    width = gr.Dropdown(list(rules.WIDTHS), value=QUICK["width"], label="Width")
-                with gr.Row():
-                    features = gr.Dropdown(list(rules.FEATURES), value=QUICK["features"],
-                                           label="Mapping size m (features)")
-                    seed = gr.Number(value=QUICK["seed"], precision=0, label="Seed", minimum=0,
-                                     maximum=configs.LIMITS["seed"][2])
+                extra, depth, width, features, seed = common.network_controls(QUICK)
                 model = gr.Radio([("ReLU MLP (the paper's)", "relu"), ("SIREN (sine activations)", "siren")],
                                  value=QUICK["model"], label="Network", elem_id="model",
                                  info="SIREN is the other standard answer to spectral bias; try it with No mapping")

@@ -186,17 +186,7 @@ def build(demo: gr.Blocks) -> None:
                     lr = gr.Dropdown(list(rules.INVERSE_LEARNING_RATES), value=QUICK["lr"], label="Learning rate",
                                      allow_custom_value=True, elem_id="inverse-lr")
                     notebook_lr = gr.Checkbox(value=QUICK["notebook_lr"], label="lr 1e-2 for none/basic (CT notebook)")
-                extra = gr.Textbox(value=QUICK["extra"], label="More mappings (specs)",
-                                   placeholder="e.g. gauss:7 posenc:5 none@1e-2",
-                                   info="none, basic, posenc:S, gauss:σ, each optionally @LR")
-                with gr.Row():
-                    depth = gr.Slider(2, rules.CAPS.depth, value=QUICK["depth"], step=1, label="Depth (layers)")
-                    width = gr.Dropdown(list(rules.WIDTHS), value=QUICK["width"], label="Width")
-                with gr.Row():
-                    features = gr.Dropdown(list(rules.FEATURES), value=QUICK["features"],
-                                           label="Mapping size m (features)")
-                    seed = gr.Number(value=QUICK["seed"], precision=0, label="Seed (B and the initial weights)",
-                                     minimum=0)
+                extra, depth, width, features, seed = common.network_controls(QUICK, "Seed (B and the initial weights)")
         with gr.Column(scale=5):
             status = gr.Markdown("Choose a task and an object, then press **Reconstruct**.", elem_id="inverse-status")
             measured = gr.Gallery(label="The object and what the networks are trained on instead", columns=3,

@@ -46,9 +46,7 @@ class Admission:
         if session == ANONYMOUS:
             return
         with self._lock:
-            since = self._since.get(session)
-            if since is not None and (since == math.inf or self.queued(session) or time.monotonic() - since < self.grace):
-                raise Busy(BUSY, param)
+            self._refuse_if_busy(session, param)
             self._since[session] = time.monotonic()
 
     def check(self, session: str, param: str = "image_path") -> None:
@@ -56,9 +54,14 @@ class Admission:
         if session == ANONYMOUS:
             return
         with self._lock:
-            since = self._since.get(session)
-            if since is not None and (since == math.inf or self.queued(session) or time.monotonic() - since < self.grace):
-                raise Busy(BUSY, param)
+            self._refuse_if_busy(session, param)
+
+    def _refuse_if_busy(self, session: str, param: str) -> None:
+        """Raises `Busy` while `session` has a job running, waiting in the queue, or let in a moment ago (under the
+        lock)."""
+        since = self._since.get(session)
+        if since is not None and (since == math.inf or self.queued(session) or time.monotonic() - since < self.grace):
+            raise Busy(BUSY, param)
 
     def busy(self, session: str) -> bool:
         """True while this visitor has a job running."""

@@ -77,16 +77,22 @@ def check_sigma_log10(value) -> float:
     return checks.real(value, "sigma_log10 (custom σ, log₁₀ scale)", *SIGMA_LOG10)
 
 
-def resolve_specs(selected, sigma_log10, extra, size: int) -> tuple[str, ...]:
-    """The page's mapping choices (and typed extra specs) as canonical spec strings in `mappings.ordered` order,
-    duplicates dropped."""
+def _chosen(selected, allowed, example: str) -> list:
+    """The ticked mapping choices as a list (None: none; one string: that one), at most as many as `allowed`."""
     if selected is None:
         selected = []
     if isinstance(selected, str):
         selected = [selected]
-    if not isinstance(selected, (list, tuple)) or len(selected) > len(CHOICES):
-        raise checks.Invalid("selected (the mappings to compare) must be a list of choices such as "
-                             f"['none', 'gauss:10'] (got {checks.shown(selected)}).", "selected")
+    if not isinstance(selected, (list, tuple)) or len(selected) > len(allowed):
+        raise checks.Invalid(f"selected (the mappings to compare) must be a list of choices such as {example} (got "
+                             f"{checks.shown(selected)}).", "selected")
+    return list(selected)
+
+
+def resolve_specs(selected, sigma_log10, extra, size: int) -> tuple[str, ...]:
+    """The page's mapping choices (and typed extra specs) as canonical spec strings in `mappings.ordered` order,
+    duplicates dropped."""
+    selected = _chosen(selected, CHOICE_VALUES, "['none', 'gauss:10']")
     sigma = custom_sigma(check_sigma_log10(sigma_log10))
     specs = []
     for choice in selected:
@@ -94,10 +100,15 @@ def resolve_specs(selected, sigma_log10, extra, size: int) -> tuple[str, ...]:
             raise checks.Invalid(f"selected: {checks.shown(choice)} is not one of {', '.join(CHOICE_VALUES)}; "
                                  "other mappings go in extra, e.g. 'gauss:7 posenc:5'.", "selected")
         specs.append({"custom": f"gauss:{sigma:g}", "posenc": f"posenc:{mappings.posenc_scale(size):g}"}.get(choice, choice))
+    return _with_extra(specs, extra)
+
+
+def _with_extra(specs: list, extra) -> tuple[str, ...]:
+    """The chosen specs and the typed extra ones, canonical, in `mappings.ordered` order, duplicates dropped."""
     if extra is not None and not isinstance(extra, str) or len(extra or "") > MAX_EXTRA:
         raise checks.Invalid(f"extra (more mappings) must be text of at most {MAX_EXTRA} characters, e.g. "
                              f"'gauss:7 none@1e-2' (got {checks.shown(extra)}).", "extra")
-    specs += (extra or "").replace(",", " ").split()
+    specs = specs + (extra or "").replace(",", " ").split()
     if not specs:
         raise checks.Invalid("Choose at least one mapping to train.", "selected")
     try:
@@ -465,15 +476,9 @@ def make_inverse_config(task, angles, kspace, selected, sigma_log10, extra, size
     `notebook_lr` gives none and basic the CT notebook's lr 1e-2 (its MRI trains every mapping at the run's lr).
     """
     problem = make_problem(task, angles, kspace)
-    size = data.check_size(size)
-    if selected is None:
-        selected = []
-    if isinstance(selected, str):
-        selected = [selected]
-    if not isinstance(selected, (list, tuple)) or len(selected) > len(INVERSE_CHOICES):
-        raise checks.Invalid("selected (the mappings to compare) must be a list of choices such as ['none', 'gauss'] "
-                             f"(got {checks.shown(selected)}).", "selected")
-    sigma = custom_sigma(checks.real(sigma_log10, "sigma_log10 (custom σ, log₁₀ scale)", *SIGMA_LOG10))
+    size = check_size(size)
+    selected = _chosen(selected, INVERSE_CHOICE_VALUES, "['none', 'gauss']")
+    sigma = custom_sigma(check_sigma_log10(sigma_log10))
     scales = notebook_scales(problem.kind)
     named = {"posenc": f"posenc:{scales['posenc']:g}", "gauss": f"gauss:{scales['gauss']:g}", "custom": f"gauss:{sigma:g}"}
     specs = []
@@ -482,16 +487,7 @@ def make_inverse_config(task, angles, kspace, selected, sigma_log10, extra, size
             raise checks.Invalid(f"selected: {checks.shown(choice)} is not one of {', '.join(INVERSE_CHOICE_VALUES)}; "
                                  "other mappings go in extra, e.g. 'gauss:7 posenc:5'.", "selected")
         specs.append(named.get(choice, choice))
-    if extra is not None and not isinstance(extra, str) or len(extra or "") > MAX_EXTRA:
-        raise checks.Invalid(f"extra (more mappings) must be text of at most {MAX_EXTRA} characters, e.g. "
-                             f"'gauss:7 none@1e-2' (got {checks.shown(extra)}).", "extra")
-    specs += (extra or "").replace(",", " ").split()
-    if not specs:
-        raise checks.Invalid("Choose at least one mapping to train.", "selected")
-    try:
-        specs = mappings.ordered(dict.fromkeys(mappings.parse(s).spec for s in specs))
-    except ValueError as e:  # the choices are valid specs, so a typed one is wrong
-        raise checks.Invalid(str(e), "extra") from None
+    specs = _with_extra(specs, extra)
     if checks.flag(notebook_lr, "notebook_lr (lr 1e-2 for none and basic)"):
         specs = tuple(f"{s}@0.01" if s in ("none", "basic") else s for s in specs)
     if isinstance(lr, str):
