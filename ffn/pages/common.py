@@ -26,8 +26,8 @@ CSS = """
 #status { min-height: 3.2em; }
 #examples button.gallery-item, #examples .gallery-item { width: 64px !important; height: 64px !important; }
 #examples .gallery-item img { width: 64px !important; height: 64px !important; object-fit: cover; }
-#recon .caption-label, #replay-gallery .caption-label { white-space: normal !important; overflow: visible !important;
-  text-overflow: clip !important; max-width: 100% !important; }
+.caption-label { white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  max-width: 100% !important; }
 #title h2 { font-size: 1.3em; margin: 0; }
 #title p { margin: 0; }
 /* Presentation mode (a class at the back of a room): controls folded away, results full width, text 18 px or more. */
