@@ -23,6 +23,7 @@ def positive(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
 
 
+@pytest.mark.slow  # python -m pytest -m slow
 def test_bench_smoke_reports_every_figure(tmp_path):
     out = tmp_path / "bench.json"
     done = subprocess.run([sys.executable, "-m", "ffn.bench", "--smoke", "--json", str(out)], cwd=ROOT,

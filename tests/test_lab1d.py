@@ -239,17 +239,16 @@ def test_rate_ratio_is_the_ratio_of_log_residuals_where_there_is_a_rate():
 def test_gap_at_2_cycles_falls_as_the_network_widens():
     """A single 2-cycle sine without a mapping, 100 steps: the network learns it at a fraction of its kernel's
     rate, a fraction that grows with width (over widths 256-4096 and several draws the shortfall 1 - ratio fell
-    about as 1/√width). Here: at width 256 0.79 of the predicted rate and 1.30× the predicted residual left, at
-    width 2048 0.95 and 1.07×."""
+    about as 1/√width). Here, one seeded draw each: at width 256 0.79 of the predicted rate and 1.30× the predicted
+    residual left, at width 1024 0.85 and 1.22× (at 2048, 0.95 and 1.07×, four times the cost)."""
     ratio, excess = {}, {}
-    for width in (256, 2048):
+    for width in (256, 1024):
         snap = lab1d.train(lab1d.LabConfig(mappings=("none",), target=lab1d.Target(freqs=(2,)), points=64,
                                            steps=100, every=100, width=width))
         ratio[width] = lab1d.rate_ratio(snap)["none"][0]
         excess[width] = snap.measured["none"][-1, 0] / snap.predicted["none"][-1, 0]
-    assert 0.65 < ratio[256] < 0.88 < ratio[2048] < 1.0, ratio
-    assert ratio[2048] - ratio[256] > 0.1, ratio
-    assert 1.0 < excess[2048] < 1.15 < 1.2 < excess[256], excess
+    assert 0.7 < ratio[256] < ratio[1024] < 1.0 and ratio[1024] - ratio[256] > 0.04, ratio
+    assert 1.0 < excess[1024] < excess[256] < 1.4 and excess[256] - excess[1024] > 0.05, excess
 
 
 def test_defaults_network_against_its_kernel():

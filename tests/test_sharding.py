@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from ffn.core import train
 from ffn.core.config import TINY
@@ -35,6 +36,7 @@ print(json.dumps({"devices": len(jax.devices()),
 """
 
 
+@pytest.mark.slow  # python -m pytest -m slow
 def test_four_devices_give_the_numbers_of_one(tmp_path, image):
     path = tmp_path / "image.npy"
     np.save(path, image)

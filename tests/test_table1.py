@@ -295,6 +295,7 @@ def test_ct_table_on_tiny_phantoms_the_gaussian_beats_none(tmp_path, capsys):
     assert "σ = 2 and S = 3 given, not tuned by this run" in printed and "32 px, not 512" in printed
 
 
+@pytest.mark.slow  # python -m pytest -m slow
 def test_inverse_tuning_chooses_sigma_and_s_and_shards_merge(tmp_path, capsys):
     tiny = [*TINY_ARGS, "--phantoms", "2"]
     assert run_cli("--dataset", "ct", *tiny, "--sigmas", "4", "2", "--scales", "2", "3", "--out", tmp_path / "all") == 0
