@@ -82,3 +82,49 @@ def test_the_first_hours_mistakes_are_each_answered_with_a_sentence(server, tmp_
         browser.close()
     assert not failed, failed
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_eight_mappings_keep_the_ground_truth_in_view_and_a_refused_preset_says_so_beside_train(server):
+    """With 8 mappings the gallery grows (the ground truth and its caption were cut off inside a scroll box); a chart
+    drawn while its tab was hidden fills its panel when shown (it filled ~75%); the Paper setting's refusal is said
+    right under Train, in view (it was two screens up)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        page.goto(server)
+        page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
+        page.locator("#examples .gallery-item").first.click()
+        page.locator("#preset-2").click()  # the Paper setting: hours on this machine, past its limit
+        plan = page.locator("#plan")
+        expect(plan).to_contain_text("this server allows", timeout=10_000)
+        box = plan.bounding_box()
+        assert box is not None and box["y"] < 720, box  # in view, beside Train, without scrolling
+        page.locator("#preset-0").click()  # the class demo, then 8 mappings at 32 px
+        for label in ("Gaussian σ=1", "Gaussian σ=100"):
+            page.get_by_label(label, exact=True).check()
+        page.get_by_text("Settings: σ, steps, resolution, network").click()
+        page.get_by_label("More mappings (specs)").fill("posenc:2")
+        page.locator("#size input").fill("32")
+        page.locator("#size input").press("Enter")
+        iters = page.locator("#iters input")
+        iters.fill("25")
+        iters.press("Tab")
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
+        gallery = page.locator("#recon")
+        expect(gallery.get_by_text("ground truth", exact=True)).to_be_visible(timeout=10_000)
+        outer = gallery.bounding_box()
+        truth = gallery.get_by_text("ground truth", exact=True).bounding_box()
+        assert truth["y"] + truth["height"] <= outer["y"] + outer["height"] + 1, (truth, outer)  # not cut off
+        assert gallery.locator(".caption-label").count() >= 8  # 7 or more mappings and the truth, every caption shown
+        # The radial spectrum was drawn while its tab was hidden; shown, it fills its panel.
+        page.get_by_role("tab", name="Row slice", exact=True).click()
+        page.get_by_role("tab", name="Spectra", exact=True).click()
+        page.wait_for_timeout(1500)
+        panel = page.locator("#radial-plot").bounding_box()
+        chart = page.locator("#radial-plot .main-svg").first.bounding_box()
+        assert chart["width"] > 0.9 * panel["width"], (chart, panel)
+        browser.close()
