@@ -7,6 +7,7 @@ made in `pytest_configure`, so importing this module changes nothing for them.
 
 import os
 import pathlib
+import shutil
 import socket
 
 import numpy as np
@@ -87,3 +88,20 @@ def server():
     app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH)
     yield f"http://127.0.0.1:{port}/"
     app.demo.close()
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    """Debian's Chromium, headless, driven by Playwright (skipped where either is missing): one per test module."""
+    if CHROMIUM is None:
+        pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+

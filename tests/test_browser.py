@@ -27,17 +27,6 @@ PAGES = {"": "#image-input", "lab": "#lab-run", "inverse": "#inverse-task", "tab
          "about": "#server-limits"}
 
 
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage"])
-        yield browser
-        browser.close()
-
-
 def open_page(browser, url):
     """A new visitor on the Images page (a browser session of its own), ready to train."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})

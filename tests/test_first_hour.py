@@ -22,109 +22,100 @@ REFUSED = "That file was not used: This file is not an image that can be read"
 EMPTY = "That file was not used: The file is empty (0 bytes)"
 
 
-def test_the_first_hours_mistakes_are_each_answered_with_a_sentence(server, tmp_path, capfd):
-    from playwright.sync_api import sync_playwright
-
+def test_the_first_hours_mistakes_are_each_answered_with_a_sentence(browser, server, tmp_path, capfd):
     text = tmp_path / "text.png"
     text.write_text("hello, I am not an image\n" * 20)
     failed = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 500 else None)
-        page.goto(server)
-        page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
-        note = page.locator("#image-input-note")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    page.goto(server)
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
+    note = page.locator("#image-input-note")
 
-        # Train with no image: refused where the image goes; the views' note is left as it was.
-        before = page.locator("#views-note").inner_text()
-        page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.get_by_text("Pick an example or upload an image first.").first).to_be_visible(timeout=10_000)
-        assert page.locator("#views-note").inner_text() == before
+    # Train with no image: refused where the image goes; the views' note is left as it was.
+    before = page.locator("#views-note").inner_text()
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Pick an example or upload an image first.").first).to_be_visible(timeout=10_000)
+    assert page.locator("#views-note").inner_text() == before
 
-        # Every path into the image box.
-        page.locator("#image-input input[type=file]").set_input_files(str(text))
-        expect(note).to_contain_text(REFUSED, timeout=15_000)
-        page.locator("#examples .gallery-item").first.click()  # a second upload, over a picture in the box
-        expect(note).to_have_text("", timeout=15_000)  # an example clears the note
-        empty = tmp_path / "empty.png"
-        empty.write_bytes(b"")
-        page.locator("#image-input input[type=file]").set_input_files(str(empty))
-        expect(note).to_contain_text(EMPTY, timeout=15_000)
-        # A drop or a paste reaches the same change event, which takes the upload unopened whatever brought it (a
-        # synthetic drop or paste does not reach Gradio's box here, so they are not driven).
+    # Every path into the image box.
+    page.locator("#image-input input[type=file]").set_input_files(str(text))
+    expect(note).to_contain_text(REFUSED, timeout=15_000)
+    page.locator("#examples .gallery-item").first.click()  # a second upload, over a picture in the box
+    expect(note).to_have_text("", timeout=15_000)  # an example clears the note
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    page.locator("#image-input input[type=file]").set_input_files(str(empty))
+    expect(note).to_contain_text(EMPTY, timeout=15_000)
+    # A drop or a paste reaches the same change event, which takes the upload unopened whatever brought it (a
+    # synthetic drop or paste does not reach Gradio's box here, so they are not driven).
 
-        # Iterations typed far past the cap: said, and nothing trains.
-        page.locator("#examples .gallery-item").first.click()
-        page.get_by_text("Settings: σ, steps, resolution, network").click()
-        iters = page.locator("#iters input")
-        iters.fill("1000000000")
-        iters.press("Tab")
-        expect(page.locator("#plan")).to_contain_text("This server runs iters up to 5000", timeout=10_000)
-        page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.get_by_text("This server runs iters up to 5000").first).to_be_visible(timeout=10_000)
-        page.wait_for_timeout(1500)
-        assert "step" not in page.locator("#status").inner_text()  # no run started
+    # Iterations typed far past the cap: said, and nothing trains.
+    page.locator("#examples .gallery-item").first.click()
+    page.get_by_text("Settings: σ, steps, resolution, network").click()
+    iters = page.locator("#iters input")
+    iters.fill("1000000000")
+    iters.press("Tab")
+    expect(page.locator("#plan")).to_contain_text("This server runs iters up to 5000", timeout=10_000)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("This server runs iters up to 5000").first).to_be_visible(timeout=10_000)
+    page.wait_for_timeout(1500)
+    assert "step" not in page.locator("#status").inner_text()  # no run started
 
-        # A row outside the image, typed: a note beside the chart (after a tiny run, so there is a chart).
-        iters.fill("25")
-        iters.press("Tab")
-        page.locator("#size input").fill("64")
-        page.locator("#size input").press("Enter")
-        page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
-        page.get_by_role("tab", name="Row slice", exact=True).click()
-        row = page.locator("#row input[type=number]")
-        row.fill("128")
-        row.press("Enter")
-        expect(page.locator("#row-note")).to_contain_text("Row must be at most 63 (got 128).", timeout=10_000)
-        browser.close()
+    # A row outside the image, typed: a note beside the chart (after a tiny run, so there is a chart).
+    iters.fill("25")
+    iters.press("Tab")
+    page.locator("#size input").fill("64")
+    page.locator("#size input").press("Enter")
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
+    page.get_by_role("tab", name="Row slice", exact=True).click()
+    row = page.locator("#row input[type=number]")
+    row.fill("128")
+    row.press("Enter")
+    expect(page.locator("#row-note")).to_contain_text("Row must be at most 63 (got 128).", timeout=10_000)
+    page.close()
     assert not failed, failed
     assert "Traceback" not in capfd.readouterr().err
 
 
-def test_eight_mappings_keep_the_ground_truth_in_view_and_a_refused_preset_says_so_beside_train(server):
+def test_eight_mappings_keep_the_ground_truth_in_view_and_a_refused_preset_says_so_beside_train(browser, server):
     """With 8 mappings the gallery grows (the ground truth and its caption were cut off inside a scroll box); a chart
     drawn while its tab was hidden fills its panel when shown (it filled ~75%); the Paper setting's refusal is said
     right under Train, in view (it was two screens up)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        page.goto(server)
-        page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
-        page.locator("#examples .gallery-item").first.click()
-        page.locator("#preset-2").click()  # the Paper setting: hours on this machine, past its limit
-        plan = page.locator("#plan")
-        expect(plan).to_contain_text("this server allows", timeout=10_000)
-        box = plan.bounding_box()
-        assert box is not None and box["y"] < 720, box  # in view, beside Train, without scrolling
-        page.locator("#preset-0").click()  # the class demo, then 8 mappings at 32 px
-        for label in ("Gaussian σ=1", "Gaussian σ=100"):
-            page.get_by_label(label, exact=True).check()
-        page.get_by_text("Settings: σ, steps, resolution, network").click()
-        page.get_by_label("More mappings (specs)").fill("posenc:2")
-        page.locator("#size input").fill("32")
-        page.locator("#size input").press("Enter")
-        iters = page.locator("#iters input")
-        iters.fill("25")
-        iters.press("Tab")
-        page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
-        gallery = page.locator("#recon")
-        expect(gallery.get_by_text("ground truth", exact=True)).to_be_visible(timeout=10_000)
-        outer = gallery.bounding_box()
-        truth = gallery.get_by_text("ground truth", exact=True).bounding_box()
-        assert truth["y"] + truth["height"] <= outer["y"] + outer["height"] + 1, (truth, outer)  # not cut off
-        assert gallery.locator(".caption-label").count() >= 8  # 7 or more mappings and the truth, every caption shown
-        # The radial spectrum was drawn while its tab was hidden; shown, it fills its panel.
-        page.get_by_role("tab", name="Row slice", exact=True).click()
-        page.get_by_role("tab", name="Spectra", exact=True).click()
-        page.wait_for_timeout(1500)
-        panel = page.locator("#radial-plot").bounding_box()
-        chart = page.locator("#radial-plot .main-svg").first.bounding_box()
-        assert chart["width"] > 0.9 * panel["width"], (chart, panel)
-        browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(server)
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
+    page.locator("#examples .gallery-item").first.click()
+    page.locator("#preset-2").click()  # the Paper setting: hours on this machine, past its limit
+    plan = page.locator("#plan")
+    expect(plan).to_contain_text("this server allows", timeout=10_000)
+    box = plan.bounding_box()
+    assert box is not None and box["y"] < 720, box  # in view, beside Train, without scrolling
+    page.locator("#preset-0").click()  # the class demo, then 8 mappings at 32 px
+    for label in ("Gaussian σ=1", "Gaussian σ=100"):
+        page.get_by_label(label, exact=True).check()
+    page.get_by_text("Settings: σ, steps, resolution, network").click()
+    page.get_by_label("More mappings (specs)").fill("posenc:2")
+    page.get_by_label("More mappings (specs)").press("Tab")
+    page.locator("#size input").fill("32")
+    page.locator("#size input").press("Enter")
+    iters = page.locator("#iters input")
+    iters.fill("25")
+    iters.press("Tab")
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
+    gallery = page.locator("#recon")
+    expect(gallery.get_by_text("ground truth", exact=True)).to_be_visible(timeout=10_000)
+    outer = gallery.bounding_box()
+    truth = gallery.get_by_text("ground truth", exact=True).bounding_box()
+    assert truth["y"] + truth["height"] <= outer["y"] + outer["height"] + 1, (truth, outer)  # not cut off
+    assert gallery.locator(".caption-label").count() >= 8  # 7 mappings or more and the truth: two rows, all shown
+    # The radial spectrum was drawn while its tab was hidden; shown, it fills its panel.
+    page.get_by_role("tab", name="Row slice", exact=True).click()
+    page.get_by_role("tab", name="Spectra", exact=True).click()
+    page.wait_for_timeout(1500)
+    panel = page.locator("#radial-plot").bounding_box()
+    chart = page.locator("#radial-plot .main-svg").first.bounding_box()
+    assert chart["width"] > 0.9 * panel["width"], (chart, panel)
+    page.close()

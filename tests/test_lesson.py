@@ -25,40 +25,35 @@ def test_every_step_is_a_small_run_that_the_page_can_start():
     assert "lab?" in lesson.STEPS[-1].says and lesson.STEPS[-1].config is None
 
 
-def test_the_lesson_runs_end_to_end(server):
-    from playwright.sync_api import sync_playwright
-
+def test_the_lesson_runs_end_to_end(browser, server):
     failed = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage"])
-        page = browser.new_page(viewport={"width": 1280, "height": 720})
-        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 500 else None)
-        page.goto(server)
-        page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
-        page.get_by_text("A guided lesson for a class").click()
-        for i, step in enumerate(lesson.STEPS):
-            expect(page.locator(f"#lesson-text-{i}")).to_contain_text(step.says.split(".")[0].replace("**", ""),
-                                                                      timeout=10_000)
-            if step.config is not None:
-                page.locator(f"#lesson-setup-{i}").click()
-                expect(page.locator(f"#lesson-said-{i}")).to_contain_text(f"{step.config.size} px", timeout=10_000)
-                checked = page.locator("#mappings input:checked").count()
-                assert checked >= 1, i
-            if i in (0, 2):  # the plain network, and the theory's step (64 px)
-                page.get_by_role("button", name="Train", exact=True).click()
-                expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
-                expect(page.locator("#views-note")).to_contain_text(f"run {1 if i == 0 else 2} (cat",
-                                                                    timeout=30_000)
-            if i == 2:  # the step opened the theory's tab: its spectrum and pictures at 64 px take seconds
-                page.locator("#theory-run").click()
-                expect(page.locator("#theory-status")).to_contain_text("Done, for run 2", timeout=120_000)
-            if i + 1 < len(lesson.STEPS):
-                page.locator(f"#lesson-next-{i}").click()
-        # The last step links to the 1D lab with its settings in the address.
-        href = page.locator("#lesson-text-5 a").get_attribute("href")
-        page.goto(server.rstrip("/") + "/" + href.lstrip("/"))
-        expect(page.locator("#lab-freqs textarea, #lab-freqs input").first).to_have_value("2 8 24", timeout=30_000)
-        expect(page.locator("#lab-specs textarea, #lab-specs input").first).to_have_value("none gauss:10 power:1")
-        browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 500 else None)
+    page.goto(server)
+    page.get_by_role("button", name="Train", exact=True).wait_for(timeout=30_000)
+    page.get_by_text("A guided lesson for a class").click()
+    for i, step in enumerate(lesson.STEPS):
+        expect(page.locator(f"#lesson-text-{i}")).to_contain_text(step.says.split(".")[0].replace("**", ""),
+                                                                  timeout=10_000)
+        if step.config is not None:
+            page.locator(f"#lesson-setup-{i}").click()
+            expect(page.locator(f"#lesson-said-{i}")).to_contain_text(f"{step.config.size} px", timeout=10_000)
+            checked = page.locator("#mappings input:checked").count()
+            assert checked >= 1, i
+        if i in (0, 2):  # the plain network, and the theory's step (64 px)
+            page.get_by_role("button", name="Train", exact=True).click()
+            expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
+            expect(page.locator("#views-note")).to_contain_text(f"run {1 if i == 0 else 2} (cat",
+                                                                timeout=30_000)
+        if i == 2:  # the step opened the theory's tab: its spectrum and pictures at 64 px take seconds
+            page.locator("#theory-run").click()
+            expect(page.locator("#theory-status")).to_contain_text("Done, for run 2", timeout=120_000)
+        if i + 1 < len(lesson.STEPS):
+            page.locator(f"#lesson-next-{i}").click()
+    # The last step links to the 1D lab with its settings in the address.
+    href = page.locator("#lesson-text-5 a").get_attribute("href")
+    page.goto(server.rstrip("/") + "/" + href.lstrip("/"))
+    expect(page.locator("#lab-freqs textarea, #lab-freqs input").first).to_have_value("2 8 24", timeout=30_000)
+    expect(page.locator("#lab-specs textarea, #lab-specs input").first).to_have_value("none gauss:10 power:1")
+    page.close()
     assert not failed, failed
