@@ -295,3 +295,15 @@ def test_the_predicted_kernel_is_the_lab_networks_tangent_kernel():
         other = ntk.relu_ntk(lab1d.encode(v[::2], lab1d.features_of(mapping, 64, 32, gauss)),
                              lab1d.encode(v[::2], lab1d.features_of(mapping, 64, 32, gauss)), 4, bias_std=0.1)
         assert np.linalg.norm(empirical - other) / np.linalg.norm(other) > 1.0, spec
+
+
+def test_the_lab_parses_its_mappings_with_the_packages_one_grammar():
+    from ffn.core import mappings
+
+    assert lab1d.parse("Gaussian:10") == mappings.parse("gauss:10") == mappings.Mapping("gauss", 10.0)
+    assert lab1d.parse("power:inf") == mappings.parse("power:inf", kinds=mappings.KINDS_1D)
+    assert lab1d.parse("power:inf").label() == "Power p=∞" and lab1d.parse("power:0").spec == "power:0"
+    with pytest.raises(ValueError, match="Unknown mapping 'power:1'"):  # an image has no power-law mapping
+        mappings.parse("power:1")
+    with pytest.raises(checks.Invalid, match="can have no learning rate of its own"):
+        lab1d.parse("none@1e-2")

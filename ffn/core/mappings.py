@@ -21,8 +21,11 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
+from ffn.core import checks
+
 KINDS = ("none", "basic", "posenc", "gauss")
-MAX_SCALE = {"posenc": 16.0, "gauss": 10_000.0}  # posenc:16 already reaches 65535 cycles per side
+KINDS_1D = KINDS + ("power",)  # the 1D lab's: power:p, the paper's power-law family b_j = j, a_j = j^-p
+MAX_SCALE = {"posenc": 16.0, "gauss": 10_000.0, "power": 64.0}  # posenc:16 already reaches 65535 cycles per side
 USAGE = "Use none, basic, posenc:S (e.g. posenc:6) or gauss:σ (e.g. gauss:10), optionally followed by @LR (e.g. none@1e-2)."
 
 
@@ -54,6 +57,8 @@ class Mapping:
             "basic": "Basic",
             "posenc": f"Pos. enc. S={self.scale:g}" if self.scale is not None else "Pos. enc.",
             "gauss": f"Gaussian σ={self.scale:g}" if self.scale is not None else "Gaussian",
+            "power": ("Power p=∞" if self.scale == math.inf else f"Power p={self.scale:g}") if self.scale is not None
+            else "Power",
         }[self.kind]
         return name if self.lr is None else f"{name} (lr {self.lr:g})"
 
@@ -68,33 +73,41 @@ def _number(text: str, what: str, spec: str) -> float:
     return value
 
 
-def parse(spec) -> Mapping:
-    """Parses a spec string ('gauss:10', 'posenc:6', 'none@1e-2', ...) into a Mapping.
+def parse(spec, kinds: tuple[str, ...] = KINDS, usage: str = USAGE) -> Mapping:
+    """Parses a spec string ('gauss:10', 'posenc:6', 'none@1e-2', ...) into a Mapping: the one grammar of every
+    mapping, the 2D image mappings (`KINDS`) and the 1D lab's (`KINDS_1D`, which add 'power:p', p ≥ 0 or 'inf').
 
-    Raises ValueError with a sentence for a person when the spec is not one of the forms above.
+    Raises ValueError with a sentence for a person (`usage` ends it) when the spec is not one of the forms above.
     """
     if isinstance(spec, Mapping):
         return spec
     if not isinstance(spec, str):
-        raise ValueError(f"A mapping must be given as text such as 'gauss:10' (got {type(spec).__name__}). {USAGE}")
+        raise ValueError(f"A mapping must be given as text such as 'gauss:10' (got {type(spec).__name__}). {usage}")
     text = spec.strip().lower()
     if not text or len(text) > 40:
-        raise ValueError(f"Mapping '{spec[:40]}' is not valid. {USAGE}")
+        raise ValueError(f"Mapping '{spec[:40]}' is not valid. {usage}")
     body, _, lr_text = text.partition("@")
     kind, colon, scale_text = body.partition(":")
-    kind = {"gaussian": "gauss", "pe": "posenc", "identity": "none"}.get(kind.strip(), kind.strip())
-    if kind not in KINDS:
-        raise ValueError(f"Unknown mapping '{spec}'. {USAGE}")
+    kind = {"gaussian": "gauss", "pe": "posenc", "identity": "none", "powerlaw": "power"}.get(kind.strip(), kind.strip())
+    if kind not in kinds:
+        raise ValueError(f"Unknown mapping '{spec}'. {usage}")
     scale = None
-    if kind in ("posenc", "gauss"):
-        if not colon:
-            example = "posenc:6" if kind == "posenc" else "gauss:10"
+    if kind in ("posenc", "gauss", "power"):
+        if not colon or not scale_text.strip():
+            example = {"posenc": "posenc:6", "gauss": "gauss:10", "power": "power:1"}[kind]
             raise ValueError(f"Mapping '{spec}' needs a scale, e.g. '{example}'.")
-        scale = _number(scale_text.strip(), "the scale", spec)
-        if scale > MAX_SCALE[kind]:
+        word = scale_text.strip()
+        if kind == "power" and word in ("inf", "infinity", "∞"):
+            scale = math.inf
+        elif kind == "power":  # p = 0 is a flat spectrum, a mapping in its own right
+            scale = checks.real(checks.text_number(word), f"In mapping '{spec}', the power p", 0.0, MAX_SCALE[kind],
+                                "mappings")
+        else:
+            scale = _number(word, "the scale", spec)
+        if scale > MAX_SCALE[kind] and scale != math.inf:
             raise ValueError(f"In mapping '{spec}': the scale must be at most {MAX_SCALE[kind]:g}.")
     elif colon:
-        raise ValueError(f"Mapping '{kind}' takes no scale (got '{spec}'). {USAGE}")
+        raise ValueError(f"Mapping '{kind}' takes no scale (got '{spec}'). {usage}")
     lr = None
     if lr_text.strip():
         lr = _number(lr_text.strip(), "the learning rate", spec)

@@ -44,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ffn.core import checks, ntk
+from ffn.core import checks, mappings, ntk
 
 KINDS = ("none", "basic", "posenc", "gauss", "power")
 TARGETS = ("sines", "powerlaw", "square")  # sum of sinusoids; random 1/f^α signal (the paper's); square wave
@@ -98,57 +98,21 @@ GUIDE = """\
 # Mappings
 
 
-@dataclasses.dataclass(frozen=True)
-class Mapping1D:
-    kind: str  # one of KINDS
-    scale: float | None = None  # posenc: S; gauss: σ in cycles per unit; power: p (math.inf allowed)
-
-    @property
-    def spec(self) -> str:
-        """The canonical spec string, e.g. 'gauss:10' or 'power:inf'."""
-        return self.kind if self.scale is None else f"{self.kind}:{self.scale:g}"
-
-    def label(self) -> str:
-        """A human name for plots, e.g. 'Gaussian σ=10' or 'Power p=∞'."""
-        if self.scale is None:
-            return {"none": "No mapping", "basic": "Basic"}[self.kind]
-        value = "∞" if math.isinf(self.scale) else f"{self.scale:g}"
-        return {"posenc": f"Pos. enc. S={value}", "gauss": f"Gaussian σ={value}", "power": f"Power p={value}"}[self.kind]
+Mapping1D = mappings.Mapping  # the lab's mappings are the package's, with `power:p` (mappings.KINDS_1D)
 
 
 def parse(spec) -> Mapping1D:
-    """A spec string ('none', 'basic', 'posenc:6', 'gauss:10', 'power:1', 'power:inf') as a Mapping1D.
-
-    Raises `checks.Invalid` (param 'mappings') with a sentence for a person when it is not one of those forms.
-    """
-    if isinstance(spec, Mapping1D):
-        return spec
-    if not isinstance(spec, str):
-        raise checks.Invalid(f"A mapping must be given as text such as 'gauss:10' (got {type(spec).__name__}). "
-                             f"{USAGE}", "mappings")
-    text = spec.strip().lower()
-    if not text or len(text) > 40:
-        raise checks.Invalid(f"Mapping '{spec[:40]}' is not valid. {USAGE}", "mappings")
-    kind, colon, scale_text = text.partition(":")
-    kind = {"gaussian": "gauss", "pe": "posenc", "identity": "none", "powerlaw": "power"}.get(kind.strip(), kind.strip())
-    if kind not in KINDS:
-        raise checks.Invalid(f"Unknown mapping '{spec}'. {USAGE}", "mappings")
-    if kind in ("none", "basic"):
-        if colon:
-            raise checks.Invalid(f"Mapping '{kind}' takes no scale (got '{spec}'). {USAGE}", "mappings")
-        return Mapping1D(kind)
-    if not colon or not scale_text.strip():
-        example = {"posenc": "posenc:6", "gauss": "gauss:10", "power": "power:1"}[kind]
-        raise checks.Invalid(f"Mapping '{spec}' needs a scale, e.g. '{example}'.", "mappings")
-    word = scale_text.strip()
-    if kind == "power" and word in ("inf", "infinity", "∞"):
-        return Mapping1D(kind, math.inf)
-    value = checks.text_number(word)
-    what = {"posenc": "the scale S", "gauss": "the scale σ", "power": "the power p"}[kind]
-    name = f"In mapping '{spec}', {what}"
-    if kind == "power":  # p = 0 is a flat spectrum, a mapping in its own right
-        return Mapping1D(kind, checks.real(value, name, 0.0, MAX_SCALE[kind], "mappings"))
-    return Mapping1D(kind, checks.real(value, name, 0.0, MAX_SCALE[kind], "mappings", above=True))
+    """A spec string ('none', 'basic', 'posenc:6', 'gauss:10', 'power:1', 'power:inf') in the mappings' one
+    grammar (`mappings.parse` with the 1D kinds). Raises `checks.Invalid` (param 'mappings') with its sentence; a
+    spec's own learning rate ('@LR') is refused: the lab trains every mapping at one step."""
+    try:
+        mapping = mappings.parse(spec, kinds=KINDS, usage=USAGE)
+    except ValueError as e:
+        raise checks.Invalid(str(e), "mappings") from None
+    if mapping.lr is not None:
+        raise checks.Invalid(f"The 1D lab trains every mapping at one step: '{spec}' can have no learning rate of its "
+                             "own.", "mappings")
+    return mapping
 
 
 def features_of(mapping: Mapping1D, train_points: int, features: int, gauss: np.ndarray):
