@@ -101,7 +101,7 @@ def test_empirical_ntk_against_full_jacobians():
 
     gc = np.asarray(grad_at(center), np.float64)
     slow = np.array([np.asarray(grad_at(x), np.float64) @ gc for x in points]) / (gc @ gc)
-    np.testing.assert_allclose(analysis.empirical_ntk(model, params, b, points, center), slow, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(analysis.centred_ntk(model, params, b, points, center), slow, rtol=1e-4, atol=1e-6)
 
 
 def test_ntk_map_is_one_at_the_centre_and_broader_without_a_mapping(run):

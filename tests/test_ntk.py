@@ -75,7 +75,7 @@ def test_layerwise_kernel_equals_jacobian_kernel():
     x1, x2 = _inputs("gauss:2", 6), _inputs("gauss:2", 5, seed=4)
     model = ntk.NTKMLP(depth=4, width=48)
     params = model.init(jax.random.key(1), x1[:1].astype(np.float32))
-    full = ntk.empirical_ntk(model, params, x1, x2, block=4)  # two blocks of x1
+    full = ntk.empirical_ntk(ntk.output_of(model), params, x1, x2, block=4)  # two blocks of x1
     layerwise = ntk.layerwise_ntk(model, params, x1, x2)
     np.testing.assert_allclose(layerwise, full, rtol=2e-5, atol=1e-5 * np.abs(full).max())
 

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from PIL import Image
 
-from ffn.core import data, mappings, train
+from ffn.core import data, mappings, ntk, train
 from ffn.core.data import to_uint8
 from ffn.core.model import make_model
 
@@ -74,26 +74,19 @@ def kernel_slice(b: np.ndarray | None, n: int = 201) -> np.ndarray | None:
 # ------------------------------------------------------------------------------- empirical tangent kernel
 
 
-def _mean_output(model, params, b, x):
+def _mean_output(model, params, x, b):
     """The network's mean over R, G, B at encoded points: (N, 2) coordinates -> (N,)."""
     return jnp.mean(model.apply(params, mappings.encode(x, b)), axis=-1)
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _center_gradient(model, params, b, center):
-    """∇θ f(center) as a params-shaped pytree, and its squared norm k(center, center)."""
-    grad = jax.grad(lambda p: _mean_output(model, p, b, center[None])[0])(params)
-    return grad, sum(jnp.vdot(g, g) for g in jax.tree.leaves(grad))
+@functools.lru_cache(maxsize=64)
+def _mean_output_of(model):
+    return functools.partial(_mean_output, model)  # one function per network shape: its programs are reused
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _tangent_block(model, params, b, points, direction):
-    """⟨∇θ f(x), direction⟩ for every x of points (N, 2): one forward-mode pass, no Jacobian is stored."""
-    return jax.jvp(lambda p: _mean_output(model, p, b, points), (params,), (direction,))[1]
-
-
-def empirical_ntk(model, params, b: np.ndarray | None, coords, center=None) -> np.ndarray:
-    """The empirical neural tangent kernel k(v, c) = ∇θf(v) · ∇θf(c) of one network, normalised so k(c, c) = 1.
+def centred_ntk(model, params, b: np.ndarray | None, coords, center=None) -> np.ndarray:
+    """The empirical neural tangent kernel k(v, c) = ∇θf(v) · ∇θf(c) of one network (`ntk.empirical_ntk`, the one
+    implementation), normalised so k(c, c) = 1.
 
     f is the network's mean output over R, G, B (one scalar per point; the kernel of the summed outputs is
     9 times this), and θ is every parameter. For a Fourier mapping and an untrained network this is the
@@ -106,17 +99,14 @@ def empirical_ntk(model, params, b: np.ndarray | None, coords, center=None) -> n
     """
     coords = np.asarray(coords, np.float32)
     points = coords.reshape(-1, 2)
-    center = np.asarray([0.5, 0.5] if center is None else center, np.float32).reshape(2)
-    b = None if b is None else jnp.asarray(b, jnp.float32)
+    center = np.asarray([0.5, 0.5] if center is None else center, np.float32).reshape(1, 2)
+    args = (None if b is None else jnp.asarray(b, jnp.float32),)  # None (no mapping) is an empty argument to JAX
+    fn = _mean_output_of(model)
     params = jax.tree.map(jnp.asarray, params)
-    direction, norm = _center_gradient(model, params, b, jnp.asarray(center))
-    block = min(len(points), NTK_PIXELS)
-    padded = np.concatenate([points, np.zeros((-len(points) % block, 2), np.float32)])  # one compiled block shape
-    k = np.concatenate([np.asarray(_tangent_block(model, params, b, jnp.asarray(padded[i:i + block]), direction))
-                        for i in range(0, len(padded), block)])[: len(points)]
-    norm = float(norm)
+    norm = float(ntk.empirical_ntk(fn, params, center, center, *args)[0, 0])
     if not (math.isfinite(norm) and norm > 0):
         return np.full(coords.shape[:-1], np.nan, np.float32)
+    k = ntk.empirical_ntk(fn, params, points, center, *args, block=NTK_PIXELS)[:, 0]
     return (k / norm).astype(np.float32).reshape(coords.shape[:-1])
 
 
@@ -139,7 +129,7 @@ def ntk_map(config, snapshot, spec: str, n: int = 32, trained: bool = True) -> n
     width 256 on a 2-core CPU, plus 1-2 s to compile the first time for a network shape.
     """
     params = snapshot.params[spec] if trained else initial_params(config, spec)
-    return empirical_ntk(make_model(config), params, snapshot.bases[spec], data.coordinates(n), (0.5, 0.5))
+    return centred_ntk(make_model(config), params, snapshot.bases[spec], data.coordinates(n), (0.5, 0.5))
 
 
 # ------------------------------------------------------------------------------------------------ spectra

@@ -18,6 +18,7 @@ training pixels and the pictures differ far less.
 """
 
 import concurrent.futures
+from collections.abc import Callable
 import dataclasses
 import functools
 import math
@@ -133,29 +134,41 @@ def _scalar(model, params, x):
     return model.apply(params, x)[:, 0]
 
 
+@functools.lru_cache(maxsize=64)
+def output_of(model) -> Callable:
+    """f(params, x) -> (n,): the single output of a one-output model (e.g. `NTKMLP(out=1)`), one function per model
+    (so `empirical_ntk`'s compiled programs are reused)."""
+    return functools.partial(_scalar, model)
+
+
 @functools.partial(jax.jit, static_argnums=0)
-def _ntk_columns(model, params, x1, x2):
+def _ntk_columns(fn, params, x1, x2, *args):
     """Theta_hat(x1, x2) (n, m): per column j, g = ∂f(x2_j)/∂θ (reverse mode), then J(x1) g (forward mode)."""
 
     def column(x):
-        g = jax.grad(lambda p: _scalar(model, p, x[None])[0])(params)
-        return jax.jvp(lambda p: _scalar(model, p, x1), (params,), (g,))[1]
+        g = jax.grad(lambda p: fn(p, x[None], *args)[0])(params)
+        return jax.jvp(lambda p: fn(p, x1, *args), (params,), (g,))[1]
 
     return jax.lax.map(column, x2).T  # one gradient alive at a time: memory is that of the parameters, twice
 
 
-def empirical_ntk(model, params, x1, x2, block: int = 4096) -> np.ndarray:
-    """The finite-width tangent kernel Σ_θ ∂f(x1)/∂θ · ∂f(x2)/∂θ: x1 (N, d0), x2 (M, d0) -> (N, M) float64.
+def empirical_ntk(fn: Callable, params, x1, x2, *args, block: int = 4096) -> np.ndarray:
+    """The finite-width tangent kernel Σ_θ ∂f(x1)/∂θ · ∂f(x2)/∂θ: x1 (N, d), x2 (M, d) -> (N, M) float64, for
+    f = fn(params, x, *args) -> (n,), one scalar per point (`output_of(model)` for a one-output model; the Kernels
+    view passes a network's mean over R, G, B on encoded coordinates, its B in `args`).
 
-    For a model with one output (e.g. `NTKMLP(out=1)`) at `params`. The Jacobians are never stored whole: for
-    each x2 point one reverse-mode gradient, then one forward-mode (Jacobian-vector) pass over x1, `block`
-    rows of x1 at a time. Cost about M backward and M forward passes over N points: at width 4096 and depth 4
-    (33 M parameters) about 0.1 s per column on 2 cores. float32 inside, float64 out.
+    The Jacobians are never stored whole: for each x2 point one reverse-mode gradient, then one forward-mode
+    (Jacobian-vector) pass over x1, `block` rows of x1 at a time (each block padded to one compiled shape). Cost
+    about M backward and M forward passes over N points: at width 4096 and depth 4 (33 M parameters) about 0.1 s
+    per column on 2 cores. float32 inside, float64 out.
     """
-    x1 = jnp.asarray(x1, jnp.float32)
+    x1 = np.asarray(x1, np.float32)
     x2 = jnp.asarray(x2, jnp.float32)
-    return np.concatenate([np.asarray(_ntk_columns(model, params, x1[i:i + block], x2), np.float64)
-                           for i in range(0, len(x1), block)])
+    block = min(block, len(x1))
+    padded = np.concatenate([x1, np.zeros((-len(x1) % block, *x1.shape[1:]), np.float32)])
+    columns = [np.asarray(_ntk_columns(fn, params, jnp.asarray(padded[i:i + block]), x2, *args), np.float64)
+               for i in range(0, len(padded), block)]
+    return np.concatenate(columns)[: len(x1)]
 
 
 @functools.partial(jax.jit, static_argnums=0)
