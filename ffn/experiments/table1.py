@@ -245,14 +245,20 @@ def train_pictures(pictures: Sequence[Picture], config: Config, seeds: Sequence[
     return runs, out
 
 
+def _grid(values, name: str, each: str, limits: tuple[float, float], example: str) -> tuple[float, ...]:
+    """A search grid: 2 to MAX_MAPPINGS distinct numbers within `limits`, ascending, or `checks.Invalid` on `name`."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not 2 <= len(values) <= MAX_MAPPINGS:
+        raise checks.Invalid(f"{name} must be 2 to {MAX_MAPPINGS} numbers, e.g. {example} (got {checks.shown(values)}).",
+                             name)
+    grid = sorted({checks.real(v, f"{name} ({each} of the grid)", *limits, name) for v in values})
+    if len(grid) < 2:
+        raise checks.Invalid(f"{name} must hold at least two different values.", name)
+    return tuple(grid)
+
+
 def check_sigmas(sigmas: Sequence) -> tuple[float, ...]:
     """A σ grid: 2 to MAX_MAPPINGS distinct positive numbers (cycles per image side), ascending."""
-    if isinstance(sigmas, (str, bytes)) or not isinstance(sigmas, Sequence) or not 2 <= len(sigmas) <= MAX_MAPPINGS:
-        raise checks.Invalid(f"sigmas must be 2 to {MAX_MAPPINGS} numbers, e.g. 5 10 20 (got {checks.shown(sigmas)}).", "sigmas")
-    grid = sorted({checks.real(s, "sigmas (each σ of the grid)", *SIGMA_LIMITS, "sigmas") for s in sigmas})
-    if len(grid) < 2:
-        raise checks.Invalid("sigmas must hold at least two different values.", "sigmas")
-    return tuple(grid)
+    return _grid(sigmas, "sigmas", "each σ", SIGMA_LIMITS, "5 10 20")
 
 
 def tune_sigma(images: Sequence[np.ndarray], config: Config, sigmas: Sequence[float],
@@ -345,12 +351,7 @@ def task_runner(problem) -> Callable:
 
 def check_scales(scales: Sequence) -> tuple[float, ...]:
     """A posenc S grid: 2 to MAX_MAPPINGS distinct positive numbers, ascending."""
-    if isinstance(scales, (str, bytes)) or not isinstance(scales, Sequence) or not 2 <= len(scales) <= MAX_MAPPINGS:
-        raise checks.Invalid(f"scales must be 2 to {MAX_MAPPINGS} numbers, e.g. 2 3 4 (got {checks.shown(scales)}).", "scales")
-    grid = sorted({checks.real(s, "scales (each posenc S of the grid)", *SCALE_LIMITS, "scales") for s in scales})
-    if len(grid) < 2:
-        raise checks.Invalid("scales must hold at least two different values.", "scales")
-    return tuple(grid)
+    return _grid(scales, "scales", "each posenc S", SCALE_LIMITS, "2 3 4")
 
 
 def tune_inverse(objects: Sequence[np.ndarray], problem, config: Config, sigmas: Sequence[float] | None,

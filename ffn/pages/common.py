@@ -44,16 +44,7 @@ def error(e: BaseException) -> gr.Error:
 
 
 def translated(fn: Callable) -> Callable:
-    """`fn` with every ValueError (`checks.Invalid`, `data.ImageError`) raised as the page's error; generators too."""
-    if inspect.isgeneratorfunction(fn):
-        @functools.wraps(fn)
-        def generator(*args, **kwargs):
-            try:
-                yield from fn(*args, **kwargs)
-            except ValueError as e:
-                raise error(e) from None
-        return generator
-
+    """`fn` with every ValueError (`checks.Invalid`, `data.ImageError`) raised as the page's error."""
     @functools.wraps(fn)
     def plain(*args, **kwargs):
         try:
