@@ -14,8 +14,10 @@ import gradio as gr
 
 from ffn.core import config as configs
 from ffn.core.cost import Speed
+from ffn.pages import image_cache
 from ffn.serve import admission, env, rules, stream
 
+image_cache.install()  # before any page returns a picture
 ASSETS = env.ROOT / "assets"
 EXAMPLES = [ASSETS / name for name in ("cat.png", "text.png", "pattern.png", "astronaut.png", "coffee.png")]
 _EXAMPLE_FILES = {os.path.realpath(p) for p in EXAMPLES}
