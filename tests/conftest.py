@@ -105,3 +105,12 @@ def browser(server):
         yield browser
         browser.close()
 
+
+def choose(page, box, option: str):
+    """Picks `option` in a Gradio dropdown (`box`: its input) as a visitor does, by clicking it in the list (typing
+    and Enter picks whichever option the list shows at that moment: on a busy machine, not always the typed one)."""
+    from playwright.sync_api import expect
+
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(box).to_have_value(option)

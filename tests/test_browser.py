@@ -9,7 +9,7 @@ import shutil
 import time
 
 import pytest
-from conftest import PAGE
+from conftest import PAGE, choose
 
 import app
 
@@ -40,13 +40,6 @@ def page(browser, server):
     page = open_page(browser, server)
     yield page
     page.close()
-
-
-def choose(page, box, option: str):
-    """Picks `option` in a dropdown (`box`: its input)."""
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    expect(box).to_have_value(option)
 
 
 def set_number(page, elem_id: str, value):

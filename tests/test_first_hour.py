@@ -8,15 +8,16 @@
 """
 
 import shutil
+import time
 
 import pytest
+from conftest import choose
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.slow,  # flaky beside the other workers' browser tests in the parallel run: python -m pytest -m slow
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"),
 ]
 REFUSED = "That file was not used: This file is not an image that can be read"
@@ -66,8 +67,9 @@ def test_the_first_hours_mistakes_are_each_answered_with_a_sentence(browser, ser
     # A row outside the image, typed: a note beside the chart (after a tiny run, so there is a chart).
     iters.fill("25")
     iters.press("Tab")
-    page.locator("#size input").fill("64")
-    page.locator("#size input").press("Enter")
+    choose(page, page.locator("#size input"), "64")
+    # Train once the page has the settings (on a busy machine a click could otherwise train at the old size).
+    expect(page.locator("#plan")).to_contain_text("× 25 steps at 64×64 px", timeout=30_000)
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
     expect(page.locator("#views-note")).to_contain_text("These views show", timeout=60_000)  # the row spans 64 px now
@@ -94,17 +96,18 @@ def test_eight_mappings_keep_the_ground_truth_in_view_and_a_refused_preset_says_
     expect(plan).to_contain_text("this server allows", timeout=10_000)
     box = plan.bounding_box()
     assert box is not None and box["y"] < 720, box  # in view, beside Train, without scrolling
-    page.locator("#preset-0").click()  # the class demo, then 8 mappings at 32 px
+    page.locator("#preset-0").click()  # the class demo, then 8 mappings at 64 px
+    expect(plan).to_contain_text("5 mappings × 300 steps at 128×128 px", timeout=30_000)  # set before it is changed
     for label in ("Gaussian σ=1", "Gaussian σ=100"):
         page.get_by_label(label, exact=True).check()
     page.get_by_text("Settings: σ, steps, resolution, network").click()
     page.get_by_label("More mappings (specs)").fill("posenc:2")
     page.get_by_label("More mappings (specs)").press("Tab")
-    page.locator("#size input").fill("32")
-    page.locator("#size input").press("Enter")
+    choose(page, page.locator("#size input"), "64")
     iters = page.locator("#iters input")
     iters.fill("25")
     iters.press("Tab")
+    expect(plan).to_contain_text("8 mappings × 25 steps at 64×64 px", timeout=30_000)
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
     expect(page.locator("#views-note")).to_contain_text("These views show", timeout=60_000)  # the views drawn too
@@ -117,8 +120,12 @@ def test_eight_mappings_keep_the_ground_truth_in_view_and_a_refused_preset_says_
     # The radial spectrum was drawn while its tab was hidden; shown, it fills its panel.
     page.get_by_role("tab", name="Row slice", exact=True).click()
     page.get_by_role("tab", name="Spectra", exact=True).click()
-    page.wait_for_timeout(1500)
-    panel = page.locator("#radial-plot").bounding_box()
-    chart = page.locator("#radial-plot .main-svg").first.bounding_box()
+    deadline = time.time() + 15
+    while True:  # Plotly resizes the chart once its tab is shown
+        panel = page.locator("#radial-plot").bounding_box()
+        chart = page.locator("#radial-plot .main-svg").first.bounding_box()
+        if chart["width"] > 0.9 * panel["width"] or time.time() > deadline:
+            break
+        page.wait_for_timeout(200)
     assert chart["width"] > 0.9 * panel["width"], (chart, panel)
     page.close()
