@@ -111,7 +111,7 @@ def test_closing_the_generator_stops_all_work(image, monkeypatch):
     with pytest.raises(StopIteration):
         next(run)
     assert len(calls) == n  # nothing ran after the close
-    assert calls.count("train_chunk") == 2  # one chunk for each group (none; gauss:2), nothing more
+    assert calls == ["train_chunk"] * 4  # step 0 (a chunk of no steps), then one chunk, of each group (none; gauss:2)
 
 
 def test_wrong_image_shape_is_refused(image):

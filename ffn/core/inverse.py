@@ -218,11 +218,6 @@ def task_train_chunk(state, lr, steps, features, task: Task, *, model):
     return train._over_networks(one, (state, lr, features), (steps, task))
 
 
-def evaluate_task_all(state, features, task: Task, *, model):
-    """`evaluate_task` of K stacked networks (the step-0 snapshot)."""
-    return train._over_networks(lambda p, x, task: evaluate_task(p, model, x, task), (state.params, features), (task,))
-
-
 # ---------------------------------------------------------------------------------------------------------
 # Runs
 
@@ -258,9 +253,8 @@ def make_task_groups(config: Config, dims: int = 2) -> list[train.Group]:
 
 
 def task_programs(task: Task) -> train.Programs:
-    """What `train.drive` runs for a task: `evaluate_task_all` and `task_train_chunk` on a group's arrays."""
-    return train.Programs(evaluate_task_all, task_train_chunk, lambda g: (g.state, g.features, task),
-                          lambda g, steps: (g.state, g.lr, steps, g.features, task))
+    """What `train.drive` runs for a task: `task_train_chunk` on a group's arrays."""
+    return train.Programs(task_train_chunk, lambda g, steps: (g.state, g.lr, steps, g.features, task))
 
 
 def run_task(task: Task, config: Config) -> Iterator[train.Snapshot]:

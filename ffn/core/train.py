@@ -206,11 +206,6 @@ def train_chunk(state: TrainState, lr, b, steps, features, target, coords, image
     return _over_networks(one, (state, lr, b, features), (steps, target, coords, image))
 
 
-def evaluate_all(state: TrainState, b, coords, image, *, model: MLP):
-    """Evaluation of K stacked networks (the step-0 snapshot)."""
-    return _over_networks(lambda p, b, coords, image: evaluate(p, model, b, coords, image), (state.params, b), (coords, image))
-
-
 @dataclasses.dataclass(frozen=True)
 class Snapshot:
     """Where a run stands after `step` steps of every mapping."""
@@ -359,12 +354,6 @@ def _setup(image: np.ndarray, config: Config) -> tuple[list[Group], tuple]:
     return make_groups(config, coords), _put((target, coords, image), split=False)
 
 
-def _first_args(group: Group, shared: tuple) -> tuple:
-    """The arguments of `evaluate_all` for a group (the step-0 snapshot)."""
-    _, coords, image = shared
-    return group.state, group.b, coords, image
-
-
 def _chunk_args(group: Group, shared: tuple, steps) -> tuple:
     """The arguments of `train_chunk` for a group; `steps` is an int32 scalar on the device(s)."""
     target, coords, image = shared
@@ -379,8 +368,7 @@ def warm_up(config: Config) -> float:
     """
     groups, shared = _setup(np.zeros((config.size, config.size, 3), np.float32), config)
     steps = _put(np.int32(config.every), split=False)
-    return sum(compiled(evaluate_all, g.model, False, *_first_args(g, shared))[1]
-               + compiled(train_chunk, g.model, True, *_chunk_args(g, shared, steps))[1] for g in groups)
+    return sum(compiled(train_chunk, g.model, True, *_chunk_args(g, shared, steps))[1] for g in groups)
 
 
 def enable_compilation_cache(path: str | os.PathLike) -> pathlib.Path:
@@ -402,17 +390,16 @@ def enable_compilation_cache(path: str | os.PathLike) -> pathlib.Path:
 
 @dataclasses.dataclass(frozen=True)
 class Programs:
-    """What `drive` runs on each group: the step-0 evaluation and the chunk of training, and their arguments.
+    """What `drive` runs on each group: the chunk of training and its arguments.
 
-    `evaluate(*evaluate_args(group), model=)` and the evaluation that `chunk(*chunk_args(group, steps),
-    model=)` returns with the new state are alike: (pictures (K, R, R, 3) uint8, train MSE (K,), test MSE
-    (K,)). The image trainer's train and test MSEs are those of its training and held-out pixels; an inverse
-    problem's (`ffn.core.inverse`) are the measurements' residual and the reconstruction's error.
+    `chunk(*chunk_args(group, steps), model=)` returns the new state and its evaluation: (pictures (K, R, R, 3)
+    uint8, train MSE (K,), test MSE (K,)). The image trainer's train and test MSEs are those of its training and
+    held-out pixels; an inverse problem's (`ffn.core.inverse`) are the measurements' residual and the
+    reconstruction's error. A chunk of 0 steps is the step-0 evaluation: one program per group, not two (a
+    second program cost a tiny run as much compiling as its whole training).
     """
 
-    evaluate: Callable
     chunk: Callable
-    evaluate_args: Callable[[Group], tuple]
     chunk_args: Callable[[Group, Any], tuple]  # (group, steps as an int32 scalar on the device(s))
 
 
@@ -425,10 +412,11 @@ def drive(config: Config, groups: list[Group], programs: Programs, start: float)
     """
     compile_seconds = 0.0
 
-    def call(fn, donate, group, *args):
-        """Runs fn on a group's arrays, compiling it first if no earlier run did; compile time is kept apart."""
+    def call(group, *args):
+        """Runs the chunk on a group's arrays (its state donated), compiling it first if no earlier run did;
+        compile time is kept apart."""
         nonlocal compile_seconds
-        program, seconds = compiled(fn, group.model, donate, *args)
+        program, seconds = compiled(programs.chunk, group.model, True, *args)
         compile_seconds += seconds
         return program(*args)
 
@@ -451,16 +439,20 @@ def drive(config: Config, groups: list[Group], programs: Programs, start: float)
         return Snapshot(step, config.iters, time.perf_counter() - start, compile_seconds,
                         pick(train), pick(test), pick(images), pick(weights), bases, dict(initial))
 
-    yield snapshot(0, [call(programs.evaluate, False, g, *programs.evaluate_args(g)) for g in groups])
-
-    step = 0
-    while step < config.iters:
-        steps = min(config.every, config.iters - step)
+    def chunk(steps: int) -> list:
+        """Every group's evaluation after `steps` more steps (0: as it stands)."""
         steps_dev = _put(np.int32(steps), split=False)
         results = []
         for g in groups:
-            g.state, evaluation = call(programs.chunk, True, g, *programs.chunk_args(g, steps_dev))
+            g.state, evaluation = call(g, *programs.chunk_args(g, steps_dev))
             results.append(evaluation)
+        return results
+
+    yield snapshot(0, chunk(0))
+    step = 0
+    while step < config.iters:
+        steps = min(config.every, config.iters - step)
+        results = chunk(steps)
         step += steps
         yield snapshot(step, results)
 
@@ -476,8 +468,7 @@ def run(image: np.ndarray, config: Config) -> Iterator[Snapshot]:
         raise ValueError(f"Image must be {config.size}×{config.size}×3 for this config (got {image.shape}).")
     start = time.perf_counter()
     groups, shared = _setup(image, config)
-    programs = Programs(evaluate_all, train_chunk, lambda g: _first_args(g, shared),
-                        lambda g, steps: _chunk_args(g, shared, steps))
+    programs = Programs(train_chunk, lambda g, steps: _chunk_args(g, shared, steps))
     yield from drive(config, groups, programs, start)
 
 
