@@ -9,6 +9,7 @@ import os
 import pathlib
 import shutil
 import socket
+import sys
 
 import numpy as np
 import pytest
@@ -71,6 +72,19 @@ def smooth_image(size: int = 16) -> np.ndarray:
     return np.stack([0.5 + 0.4 * np.sin(2 * np.pi * x), 0.5 + 0.4 * np.cos(4 * np.pi * y), x * y], -1).astype(np.float32)
 
 
+@pytest.fixture(autouse=True)
+def _server_speed_left_as_found():
+    """The speed the pages learn from finished runs (`ffn.pages.common.SPEED`, one per server) as it was before the
+    test: a test that swaps in a smaller trainer would otherwise teach it an absurd rate for the shapes asked (the
+    Paper setting then looked like minutes of work), and later tests would read it."""
+    common = sys.modules.get("ffn.pages.common")
+    observed = dict(common.SPEED.observed) if common else None
+    yield
+    if common is not None:
+        common.SPEED.observed.clear()
+        common.SPEED.observed.update(observed)
+
+
 @pytest.fixture(scope="session")
 def image() -> np.ndarray:
     """`smooth_image()`, shared by every test of the session and read-only, so no test can change another's input."""
@@ -114,3 +128,4 @@ def choose(page, box, option: str):
     box.click()
     page.get_by_role("option", name=option, exact=True).click()
     expect(box).to_have_value(option)
+
