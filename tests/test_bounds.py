@@ -10,6 +10,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import httpx
@@ -34,7 +35,7 @@ def vmhwm(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
-def settled(pid: int, quiet: float = 4.0, limit: float = 120.0) -> int:
+def settled(pid: int, quiet: float = 2.0, limit: float = 120.0) -> int:
     """VmHWM once it has not moved for `quiet` seconds (the server's start-up work done)."""
     last, since, deadline = vmhwm(pid), time.time(), time.time() + limit
     while time.time() < deadline and time.time() - since < quiet:
@@ -161,16 +162,17 @@ def test_sigterm_while_outputs_are_written_leaves_no_run_folder_and_tells_the_vi
     assert "Done" in job.outputs()[-1][0]  # it was writing its files: it finished, and the visitor had its results
 
 
-def test_a_start_removes_a_killed_servers_run_folders_but_never_a_live_ones(tmp_path):
+def test_a_start_removes_a_killed_servers_run_folders_but_never_a_live_ones(tmp_path, monkeypatch):
+    from ffn.serve import disk
+
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     leftover = tmp_path / "ffn-runs" / str(dead.pid) / "run-x"
-    live = tmp_path / "ffn-runs" / str(os.getpid()) / "run-y"
-    for folder in (leftover, live):
+    live = tmp_path / "ffn-runs" / str(os.getppid()) / "run-y"  # another process's, alive
+    own = tmp_path / "ffn-runs" / str(os.getpid()) / "run-z"
+    for folder in (leftover, live, own):
         folder.mkdir(parents=True)
         (folder / "metrics.json").write_text("{}")
-    script = "from ffn.serve import disk; print(len(disk.remove_leftovers()))"
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "TMPDIR": str(tmp_path)},
-                          capture_output=True, text=True, timeout=60)
-    assert done.stdout.strip() == "1", done.stderr
-    assert not leftover.parent.exists() and live.exists()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # TMPDIR, as a server started with it would read it
+    assert disk.remove_leftovers() == [leftover.parent]
+    assert not leftover.parent.exists() and live.exists() and own.exists()
