@@ -8,7 +8,6 @@ lone sine at widths 256 and 2048, the costliest runs here.
 
 import json
 import math
-import sys
 
 import numpy as np
 import pytest
