@@ -42,10 +42,10 @@ def test_handler_streams_snapshots_then_downloads_and_the_current_run():
     updates = list(images.train_run(CAT, *page_args()))
     assert len(updates) >= 3
     starting, first, last = updates[0], updates[1], updates[-1]
-    # at once, before the first chunk compiles: no stale "Done." from a last run, and the run named
+    # at once, before the run's program compiles: no stale "Done." from a last run, and the run named
     assert "Starting" in starting[0] and "run 1 (cat, 64 px)" in starting[0]
     assert isinstance(starting[6], views.Run) and not starting[6].done and starting[6].number == 1
-    assert "step 0 / 50" in first[0] and "compiling" in first[0]
+    assert "compiling" in starting[0] and "step 0 / 50" in first[0] and "untrained networks" in first[0]
     assert "step 50 / 50" in last[0] and "Done" in last[0]
     gallery = last[1]
     assert [caption.split(" · ")[0] for _, caption in gallery] == ["none", "gauss:2", "ground truth"]

@@ -404,8 +404,9 @@ class Programs:
 
 
 def drive(config: Config, groups: list[Group], programs: Programs, start: float) -> Iterator[Snapshot]:
-    """The one training loop: a Snapshot of `groups` at step 0, then after every chunk of `config.every` steps
-    (the last at `config.iters`), each program compiled once (`compiled`) with its compile time kept apart.
+    """The one training loop: a Snapshot of `groups` at step 0 (the chunk's program run for no steps), then after
+    every chunk of `config.every` steps (the last at `config.iters`), each group's program compiled once
+    (`compiled`) with its compile time kept apart.
 
     `start` is the run's `time.perf_counter()` at its beginning (its setup counts in `elapsed`). Closing the
     generator stops all work: a chunk runs only when the next snapshot is asked for.

@@ -17,6 +17,7 @@ from gradio import processing_utils
 
 GRADIOS = processing_utils.save_pil_to_cache  # the writer this replaces (install() is this module's only caller)
 
+
 def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
     """The same path as Gradio's `save_pil_to_cache` (the hash of the encoded bytes), never written twice."""
     data = processing_utils.encode_pil_to_bytes(img, format)

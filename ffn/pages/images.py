@@ -77,7 +77,7 @@ def train_run(image_path, selected, sigma_log10, extra, size, iters, lr, paper_l
     history = runs.History(config, image, pathlib.Path(path).stem, source=path)
     run = views.Run((current.number if current else 0) + 1, history)
     with common.running(request) as flag:
-        yield (f"**Starting** {run.label}: {len(config.mappings)} mappings × {config.iters} steps…",
+        yield (text.starting_line(run.label, len(config.mappings), config.iters),
                *[gr.skip()] * 5, run)
         for update in common.updates(runs.snapshots(history, image), flag):
             status = text.status_line(update.snap, update.rate, (update.note or "Done.") if update.final else "")

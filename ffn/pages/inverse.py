@@ -87,8 +87,8 @@ def inverse_run(image_path, phantom_seed, task, angles, kspace, selected, sigma_
     history = runs.History(config, obj, name, problem=problem)
     run = views.Run((current.number if current else 0) + 1, history)
     with common.running(request) as flag:
-        yield (f"**Starting** {run.label} through {problem.label()}: {len(config.mappings)} mappings × "
-               f"{config.iters} steps…", views.measurement_gallery(task_, name), None, None, None, None, "", None, run)
+        yield (text.starting_line(f"{run.label} through {problem.label()}", len(config.mappings), config.iters),
+               views.measurement_gallery(task_, name), None, None, None, None, "", None, run)
         for update in common.updates(runs.task_snapshots(history, task_), flag):
             status = text.status_line(update.snap, update.rate, (update.note or "Done.") if update.final else "")
             if not update.final:

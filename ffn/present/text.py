@@ -13,11 +13,18 @@ from ffn.core.train import Snapshot
 from ffn.experiments import lab1d, paper, runs
 
 
+def starting_line(what: str, mappings: int, iters: int) -> str:
+    """Markdown status at a Train click, before the step-0 snapshot: `what` runs, and why the first picture can take
+    a moment (the run's program compiles before it, unless this server has run the same shapes)."""
+    return (f"**Starting** {what}: {mappings} mapping{'s' * (mappings != 1)} × {iters} steps · compiling… (once per "
+            "network shape on this server)")
+
+
 def status_line(snap: Snapshot, rate: float | None, note: str = "") -> str:
     """Markdown status of a run: step, speed, time left (or taken), divergence, the best mapping so far."""
     parts = [f"**step {snap.step} / {snap.iters}**"]
     if snap.step == 0 and not note:
-        parts.append("compiling… (the first chunk is slow, later ones are fast)")
+        parts.append("the untrained networks; the first chunk is training…")
     elif rate:
         left = (snap.iters - snap.step) / rate
         parts += [f"{rate:.1f} steps/s", f"{duration(left)} left" if not note else f"{duration(snap.elapsed)} in all"]
