@@ -57,7 +57,7 @@ def test_a_picture_saved_again_is_never_read_cut_short(tmp_path):
 
 def test_gradios_own_writer_is_read_cut_short(tmp_path):
     """The race the writer closes, on Gradio's original: if this fails, Gradio has fixed it (drop image_cache)."""
-    reads, short = short_reads(image_cache.GRADIOS, tmp_path, seconds=5.0, first=True)  # stops at the first
+    reads, short = short_reads(image_cache.GRADIOS, tmp_path, seconds=5.0, first=True)  # stops at the first short read
     assert short > 0, f"no short read in {reads}"
 
 
