@@ -45,11 +45,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help=f"Adam steps (default: {PAPER.iters}, or the task's protocol with --task)")
     p.add_argument("--lr", type=text_number, default=None, help="learning rate; a spec's @LR overrides it "
                    f"(default: {PAPER.lr:g}, or the task's protocol with --task)")
-    p.add_argument("--depth", type=text_number, default=PAPER.depth, help="Dense layers")
-    p.add_argument("--width", type=text_number, default=PAPER.width, help="hidden units per layer")
-    p.add_argument("--features", type=text_number, default=PAPER.features, help="mapping size m (Fourier features give 2m inputs)")
+    command.add_network(p)
     p.add_argument("--every", type=text_number, default=PAPER.every, help="steps between snapshots")
-    p.add_argument("--seed", type=text_number, default=PAPER.seed, help="random seed (B and initial weights)")
     p.add_argument("--seeds", nargs="+", type=text_number, default=None, metavar="SEED",
                    help="train every mapping once per seed (B and weights drawn per seed) and report mean ± std; "
                         "replaces --seed")

@@ -8,6 +8,9 @@ which returns 0, or `fail`'s 2 with one line on standard error.
 import argparse
 import sys
 
+from ffn.core.checks import text_number
+from ffn.core.config import PAPER
+
 
 class Formatter(argparse.ArgumentDefaultsHelpFormatter):
     """--help with each option's default, except where it is None: there the option's help says what it means."""
@@ -24,6 +27,16 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def add_network(p: argparse.ArgumentParser) -> None:
+    """--depth, --width, --features and --seed, the network and its random draw, by default the paper's
+    (`config.PAPER`): the same options, meaning and defaults in every command that trains."""
+    p.add_argument("--depth", type=text_number, default=PAPER.depth, help="Dense layers")
+    p.add_argument("--width", type=text_number, default=PAPER.width, help="hidden units per layer")
+    p.add_argument("--features", type=text_number, default=PAPER.features,
+                   help="mapping size m (Fourier features give 2m inputs)")
+    p.add_argument("--seed", type=text_number, default=PAPER.seed, help="random seed (B and initial weights)")
 
 
 def fail(prog: str, error: BaseException | str) -> int:

@@ -33,10 +33,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="image side in px (default 512; for mri the notebook's 96); for images σ and S are scaled "
                         "from 512, for ct and mri they are tuned at this size")
     p.add_argument("--iters", type=number, default=None, help="Adam steps per image (default 2000; 1000 for ct and mri)")
-    p.add_argument("--depth", type=number, default=4, help="Dense layers")
-    p.add_argument("--width", type=number, default=256, help="hidden units per layer")
-    p.add_argument("--features", type=number, default=256, help="mapping size m")
-    p.add_argument("--seed", type=number, default=0, help="random seed (B and initial weights)")
+    command.add_network(p)
     p.add_argument("--seeds", nargs="+", type=number, default=None, metavar="SEED",
                    help="train every mapping once per seed on every image (B and weights drawn per seed); the table "
                         "is over every run; replaces --seed (σ tuning uses the first)")

@@ -5,6 +5,7 @@ The scripts in tests/scripts import the plain helpers (`free_port`, `ROOT`) from
 made in `pytest_configure`, so importing this module changes nothing for them.
 """
 
+import json
 import os
 import pathlib
 import shutil
@@ -44,6 +45,43 @@ def raw_values(image=None, **changes) -> list:
     """The tiny run as a raw HTTP payload's data (image first, then every parameter, those with defaults too)."""
     settings = {**PAGE, "model": "relu", "w0": 30.0, "crop": False, **changes}
     return [image] + [settings[name] for name in ORDER]
+
+
+def raw_call(url: str, values: list, api: str = "train", timeout: float = 120) -> tuple[str, object]:
+    """POSTs a JSON body to the endpoint `api` of the server at `url` as a script might (NaN and Infinity allowed)
+    and returns the stream's last (event, payload); a call refused before it queued (the app's validator's 422,
+    or Gradio's 400) gives ("refused", {"error": its message, "status": the HTTP code})."""
+    import re
+    import urllib.error
+    import urllib.request
+
+    body = json.dumps({"data": values}, allow_nan=True).encode()
+    request = urllib.request.Request(f"{url}gradio_api/call/{api}", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            event_id = json.loads(r.read())["event_id"]
+    except urllib.error.HTTPError as e:
+        detail = json.loads(e.read() or b'{"detail": ""}').get("detail", "")
+        if isinstance(detail, list):
+            detail = " ".join(d.get("message", "") for d in detail if not d.get("is_valid", True))
+        return "refused", {"error": detail, "status": e.code}
+    with urllib.request.urlopen(f"{url}gradio_api/call/{api}/{event_id}", timeout=timeout) as r:
+        text = r.read().decode()
+    event, payload = re.findall(r"event: (\w+)\ndata: (.*)", text)[-1]
+    return event, json.loads(payload)
+
+
+def press_stop(url: str, session_hash: str) -> int:
+    """Stop, as the page sends it: straight to the server, past the queue (gradio_client queues every call, so
+    its /stop waits, or is refused, behind a full queue). Returns the HTTP status."""
+    import urllib.request
+
+    body = json.dumps({"data": [], "session_hash": session_hash}).encode()
+    request = urllib.request.Request(f"{url}gradio_api/run/stop", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return r.status
 
 
 def free_port() -> int:

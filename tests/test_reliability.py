@@ -19,7 +19,7 @@ import zlib
 import gradio
 import numpy as np
 import pytest
-from conftest import CAT, ORDER, PAGE, ROOT, TEXT, page_kwargs, raw_values
+from conftest import CAT, ORDER, PAGE, ROOT, TEXT, page_kwargs, press_stop, raw_call, raw_values
 from gradio_client import Client, handle_file
 from PIL import Image
 
@@ -75,35 +75,6 @@ def wait_until(condition, timeout=30.0, every=0.05):
             return True
         time.sleep(every)
     return False
-
-
-def raw_train(server, values, api="train") -> tuple[str, object]:
-    """POSTs a JSON body as a script might (NaN and Infinity allowed) and returns the stream's last event."""
-    body = json.dumps({"data": values}, allow_nan=True).encode()
-    request = urllib.request.Request(f"{server}gradio_api/call/{api}", data=body,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as r:
-            event_id = json.loads(r.read())["event_id"]
-    except urllib.error.HTTPError as e:  # refused before it queued: the app's validator (422) or Gradio (400)
-        detail = json.loads(e.read())["detail"]
-        if isinstance(detail, list):
-            detail = " ".join(d["message"] for d in detail if not d.get("is_valid", True))
-        return "refused", {"error": detail}
-    with urllib.request.urlopen(f"{server}gradio_api/call/{api}/{event_id}", timeout=120) as r:
-        text = r.read().decode()
-    event, payload = re.findall(r"event: (\w+)\ndata: (.*)", text)[-1]
-    return event, json.loads(payload)
-
-
-def press_stop(server, who: Client) -> None:
-    """Stop, as the page sends it: straight to the server, past the queue (gradio_client queues every call,
-    so its /stop waits, or is refused, behind a full queue)."""
-    body = json.dumps({"data": [], "session_hash": who.session_hash}).encode()
-    request = urllib.request.Request(f"{server}gradio_api/run/stop", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as r:
-        assert r.status == 200
 
 
 # --- Values at the edge: every refusal says what is allowed ---------------------------------------------------------
@@ -187,7 +158,7 @@ def test_a_run_too_big_for_the_server_is_refused_before_it_starts(client):
 ])
 def test_nan_infinity_and_huge_numbers_sent_as_raw_json(server, name, value, words):
     """gradio_client will not send NaN (it is not JSON), but a script can: Python's JSON reader accepts it."""
-    event, payload = raw_train(server, raw_values(**{name: value}))
+    event, payload = raw_call(server, raw_values(**{name: value}))
     assert event == "refused" and words in payload["error"]
 
 
@@ -322,7 +293,7 @@ def test_train_reads_no_file_it_was_not_sent(server, monkeypatch, path):
     load = data.load_image
     monkeypatch.setattr(data, "load_image", lambda source, size: (opened.append(source), load(source, size))[1])
     for image in ({"path": path, "meta": {"_type": "gradio.FileData"}}, {"path": path}):
-        event, payload = raw_train(server, raw_values(image))
+        event, payload = raw_call(server, raw_values(image))
         assert event == "refused", payload
         if "meta" not in image:
             assert "must be a file uploaded to this app" in payload["error"]
@@ -331,9 +302,9 @@ def test_train_reads_no_file_it_was_not_sent(server, monkeypatch, path):
 
 def test_the_sweep_endpoint_is_held_to_the_same_rules(server, client):
     sweep = [0.5, 20, 4, 64, 25, 0.01, 3, 32, 16, 0, "relu", 30, False]  # σ from, to, how many; then the run's
-    event, payload = raw_train(server, [{"path": "/etc/passwd"}, *sweep], api="sweep")
+    event, payload = raw_call(server, [{"path": "/etc/passwd"}, *sweep], api="sweep")
     assert event == "refused" and "must be a file uploaded to this app" in payload["error"]
-    event, payload = raw_train(server, [None, *sweep[:2], math.nan, *sweep[3:]], api="sweep")
+    event, payload = raw_call(server, [None, *sweep[:2], math.nan, *sweep[3:]], api="sweep")
     assert event == "refused" and "n (how many σ) must be a whole number (got nan)" in payload["error"]
     with pytest.raises(Exception, match="would need about"):
         client.predict(handle_file(CAT), 0.5, 20, 24, 512, 25, 0.01, 8, 512, 512, 0, "relu", 30, api_name="/sweep")
@@ -397,7 +368,7 @@ def test_queue_shows_the_position_and_refuses_past_its_size(server, monkeypatch,
     refused = third.submit(**tiny(iters=25), api_name="/train")
     with pytest.raises(Exception, match="Queue is full"):
         refused.result(timeout=30)
-    press_stop(server, first)
+    assert press_stop(server, first.session_hash) == 200
     assert "Stopped at step" in running.result(timeout=30)[0]
     assert "Done" in waiting.result(timeout=60)[0]
 
@@ -498,7 +469,7 @@ def test_a_visitor_has_one_run_at_a_time(server, slow_chunks):
     with pytest.raises(Exception, match=re.escape(admission.BUSY)):
         who.predict(handle_file(CAT), 0.5, 20, 3, 64, 25, 0.01, 3, 32, 16, 0, "relu", 30, api_name="/sweep")
     queued = other.submit(**tiny(iters=25), api_name="/train")  # another visitor still gets in line
-    press_stop(server, who)
+    assert press_stop(server, who.session_hash) == 200
     assert "Stopped at step" in first.result(timeout=30)[0]
     assert "Done" in queued.result(timeout=60)[0]
     assert "Done" in who.predict(**tiny(iters=25), api_name="/train")[0]  # and the first may train again

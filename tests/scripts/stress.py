@@ -40,7 +40,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))  # tests/: the tests' shared values
-from conftest import PAGE, ROOT, free_port, raw_values  # noqa: E402
+from conftest import PAGE, ROOT, free_port, press_stop, raw_call, raw_values  # noqa: E402
 
 IMAGES = {name: ROOT / "assets" / f"{name}.png" for name in ("cat", "text", "pattern", "astronaut", "coffee")}
 # (selected, sigma_log10, extra) -> the mappings metrics.json must list, at 64 and 96 px (posenc's S follows the size)
@@ -173,34 +173,6 @@ def write_garbage(folder: pathlib.Path) -> dict[str, str]:
     Image.fromarray(rng.integers(0, 256, (8, 8, 3), np.uint8)).save(paths["tiny"])
     Image.fromarray(rng.integers(0, 256, (20, 400, 3), np.uint8)).save(paths["elongated"])
     return {kind: str(path) for kind, path in paths.items()}
-
-
-def raw_call(url: str, values: list) -> str:
-    """POSTs /train as a script might (NaN allowed in the JSON) and returns the refusal's message, or '' if run."""
-    body = json.dumps({"data": values}, allow_nan=True).encode()
-    request = urllib.request.Request(f"{url}gradio_api/call/train", data=body,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as r:
-            event_id = json.loads(r.read())["event_id"]
-    except urllib.error.HTTPError as e:
-        detail = json.loads(e.read() or b'{"detail": ""}').get("detail", "")
-        if isinstance(detail, list):
-            detail = " ".join(d.get("message", "") for d in detail if not d.get("is_valid", True))
-        return f"HTTP {e.code}: {detail}"
-    with urllib.request.urlopen(f"{url}gradio_api/call/train/{event_id}", timeout=300) as r:
-        text = r.read().decode()
-    event, payload = re.findall(r"event: (\w+)\ndata: (.*)", text)[-1]
-    return json.loads(payload).get("error") or "" if event == "error" else ""
-
-
-def press_stop(url: str, session_hash: str) -> None:
-    """Stop, as the page sends it: straight to the server, past the queue."""
-    body = json.dumps({"data": [], "session_hash": session_hash}).encode()
-    request = urllib.request.Request(f"{url}gradio_api/run/stop", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10):
-        pass
 
 
 def fetch_metrics(result) -> dict:
@@ -372,7 +344,11 @@ class Visitor:
                                                                          api_name="/train"), BAD_FILES[kind])
 
     def _raw(self, values, words, action):
-        message = raw_call(self.url, values)
+        event, payload = raw_call(self.url, values, timeout=300)
+        if event == "refused":
+            message = f"HTTP {payload['status']}: {payload['error']}"
+        else:
+            message = (payload.get("error") or "") if event == "error" else ""
         if "Queue is full" in message:
             raise RuntimeError(message)
         if words in message:
