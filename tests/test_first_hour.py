@@ -98,11 +98,14 @@ def test_eight_mappings_keep_the_ground_truth_in_view_and_a_refused_preset_says_
     assert box is not None and box["y"] < 720, box  # in view, beside Train, without scrolling
     page.locator("#preset-0").click()  # the class demo, then 8 mappings at 64 px
     expect(plan).to_contain_text("5 mappings × 300 steps at 128×128 px", timeout=30_000)  # set before it is changed
+    page.get_by_text("Settings: σ, steps, resolution, network").click()
+    expect(page.locator("#settings [data-testid=accordion-content]")).to_be_visible()
     for label in ("Gaussian σ=1", "Gaussian σ=100"):
         page.get_by_label(label, exact=True).check()
-    page.get_by_text("Settings: σ, steps, resolution, network").click()
-    page.get_by_label("More mappings (specs)").fill("posenc:2")
-    page.get_by_label("More mappings (specs)").press("Tab")
+    specs = page.get_by_label("More mappings (specs)")
+    specs.fill("posenc:2")
+    specs.press("Tab")
+    expect(plan).to_contain_text("8 mappings × 300 steps at 128×128 px", timeout=30_000)  # the server has them all
     choose(page, page.locator("#size input"), "64")
     iters = page.locator("#iters input")
     iters.fill("25")

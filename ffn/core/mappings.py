@@ -21,7 +21,7 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
-from ffn.core import checks
+from ffn.core import checks, draws
 
 KINDS = ("none", "basic", "posenc", "gauss")
 KINDS_1D = KINDS + ("power",)  # the 1D lab's: power:p, the paper's power-law family b_j = j, a_j = j^-p
@@ -128,9 +128,7 @@ def ordered(specs) -> tuple[str, ...]:
 
 def gaussian_basis(key, features: int, dims: int = 2) -> np.ndarray:
     """G ~ N(0, 1) of shape (features, dims); every gauss:σ of a run uses σ·G, so scales differ only in σ."""
-    import jax
-
-    return np.asarray(jax.random.normal(key, (features, dims), jnp.float32))
+    return np.asarray(draws.normal(key, (features, dims)))
 
 
 def posenc_basis(scale: float, features: int, dims: int = 2) -> np.ndarray:

@@ -29,7 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ffn.core import checks, data, mappings, metrics
+from ffn.core import checks, data, draws, mappings, metrics
 
 # s_w = √2 is He's gain: a ReLU keeps half the second moment of its input, so s_w² = 2 keeps
 # Sigma_h(x, x) from shrinking or growing with depth, and the kernel's scale does not depend on `depth`.
@@ -117,7 +117,7 @@ class NTKMLP(nn.Module):
 
     @nn.compact
     def __call__(self, x):
-        normal = nn.initializers.normal(stddev=1.0)
+        normal = draws.normal  # N(0, 1), as nn.initializers.normal(1.0)
         for i in range(self.depth):
             units = self.width if i < self.depth - 1 else self.out
             self.sow("intermediates", f"a{i}", x)  # layer i's input, for `layerwise_ntk`; free unless asked for
