@@ -98,6 +98,26 @@ def pytest_configure(config):
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    _one_ssl_context()
+
+
+def _one_ssl_context():
+    """gradio_client opens a new httpx client for every file it uploads or downloads, and each builds an SSL
+    context from certifi's bundle (~30 ms of CPU) even for a loopback http:// address: ~20 s of the suite's CPU.
+    Here every client with the default settings shares one context (an SSLContext is made to be shared)."""
+    import functools
+
+    import httpx._transports.default as transports
+
+    build = transports.create_ssl_context
+    shared = functools.lru_cache(maxsize=4)(build)
+
+    def create_ssl_context(verify=True, cert=None, trust_env=True):
+        if isinstance(verify, bool) and cert is None:
+            return shared(verify, None, trust_env)
+        return build(verify, cert, trust_env)
+
+    transports.create_ssl_context = create_ssl_context
 
 
 def smooth_image(size: int = 16) -> np.ndarray:

@@ -130,6 +130,20 @@ def test_initialisation_is_the_papers():
     assert model.flops_per_point(512) == 2 * (512 * 256 + 2 * 256 * 256 + 256 * 3)
 
 
+@pytest.mark.parametrize("model", ["relu", "siren"])
+def test_a_fresh_state_is_flaxs_init_and_optaxs_adam_exactly(model):
+    """`init_state` draws the weights without flax's forward pass and starts Adam at zero without optax: the same
+    state, value for value, leaf type for leaf type, as the plain `init` and `optax.adam(lr).init`."""
+    net = make_model(TINY.replace(model=model))
+    state = train.init_state(jax.random.key(4), net, 10)
+    params = net.init(jax.random.key(4), jnp.zeros((1, 10)))
+    plain = train.TrainState(params, optax.adam(3e-2).init(params))
+    assert jax.tree.structure(state) == jax.tree.structure(plain)
+    for ours, theirs in zip(jax.tree.leaves(state), jax.tree.leaves(plain)):
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+
+
 # ------------------------------------------------------------------ the fast step and render against the plain ones
 
 

@@ -249,7 +249,7 @@ def make_task_groups(config: Config, dims: int = 2) -> list[train.Group]:
     """`train.make_groups` for a task: the run's mappings grouped by encoding width, every network with one
     output, encoding every pixel (voxel, with dims 3) of the grid. The same seed gives the same B and initial
     weights for a width as `train.make_groups` in 2D (one Gaussian draw scaled by each σ; one init key)."""
-    return train.group_networks(config, jnp.asarray(grid_blocks(config.size, dims)), make_model(config, outputs=1))
+    return train.group_networks(config, np.asarray(grid_blocks(config.size, dims)), make_model(config, outputs=1))
 
 
 def task_programs(task: Task) -> train.Programs:

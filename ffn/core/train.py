@@ -258,16 +258,23 @@ class Group:
 
 
 def init_state(key, model: MLP, width: int) -> TrainState:
-    """Fresh parameters (the paper's initialisation) and Adam moments for inputs of `width` channels."""
-    params = model.init(key, jnp.zeros((1, width), jnp.float32))
-    return TrainState(params, optax.adam(1e-3).init(params))  # Adam's state does not depend on lr
+    """Fresh parameters (the paper's initialisation) and Adam moments for inputs of `width` channels.
+
+    Only the weights are drawn: `lazy_init` skips the forward pass that flax's `init` runs on a dummy input, and
+    Adam's moments and count start at zero (what `optax.adam(lr).init` gives, for any lr), so a network of a new
+    width compiles no small programs on the way (~20 ms each on a CPU; tests/test_train.py holds both to flax
+    and optax)."""
+    params = model.lazy_init(key, jax.ShapeDtypeStruct((1, width), jnp.float32))
+    moments = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), jax.eval_shape(optax.adam(1e-3).init, params))
+    return TrainState(params, moments)
 
 
 def _put(tree, split: bool):
-    """Arrays on the device(s): split along the leading network axis, or the same on every device."""
+    """Arrays (NumPy's or JAX's) on the device(s): split along the leading network axis, or the same on every
+    device. (`jax.device_put` copies NumPy arrays over as they are: `jnp.asarray` would compile a copy per shape.)"""
     mesh = _mesh()
     if mesh is None:
-        return jax.tree.map(jnp.asarray, tree)
+        return jax.device_put(tree)
     return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(NETWORKS) if split else PartitionSpec()))
 
 
@@ -284,7 +291,7 @@ def make_groups(config: Config, coords) -> list[Group]:
     Every network starts from the same weights for its width (one init key per run), and every gauss:σ
     uses σ times the same Gaussian draw, as in the original demo: mappings differ only in the mapping.
     """
-    coord_blocks = jnp.asarray(to_blocks(np.asarray(data.train_pixels(coords)).reshape(-1, 2)))  # (nb, 2, blk)
+    coord_blocks = to_blocks(np.asarray(data.train_pixels(coords)).reshape(-1, 2))  # (nb, 2, blk)
     return group_networks(config, coord_blocks, make_model(config))
 
 
@@ -308,11 +315,12 @@ def group_networks(config: Config, coord_blocks, model: MLP) -> list[Group]:
     for (fourier, width), idx in by_width.items():
         k = len(idx) + -len(idx) % devices  # the last network repeated up to a multiple of the devices
         idx_padded = idx + idx[-1:] * (k - len(idx))
-        state = init_state(key_init, model, width)
-        state = jax.tree.map(lambda x: jnp.broadcast_to(x, (k,) + x.shape), state)
-        b = jnp.asarray(np.stack([mappings.basis(config.parsed[i], config.features, gauss) for i in idx_padded])) if fourier else None
-        features = _encode_blocks(b, coord_blocks) if fourier else jnp.broadcast_to(coord_blocks, (k,) + coord_blocks.shape)
-        lr = jnp.asarray([lrs[i] for i in idx_padded], jnp.float32)
+        # K copies of one network, made on the host (an eager broadcast would compile a program per shape).
+        stack = lambda x: np.broadcast_to(np.asarray(x), (k,) + np.shape(x))  # noqa: E731
+        state = jax.tree.map(stack, init_state(key_init, model, width))
+        b = np.stack([mappings.basis(config.parsed[i], config.features, gauss) for i in idx_padded]).astype(np.float32) if fourier else None
+        features = _encode_blocks(b, coord_blocks) if fourier else stack(coord_blocks)
+        lr = np.asarray([lrs[i] for i in idx_padded], np.float32)
         groups.append(Group(tuple(config.mappings[i] for i in idx), model, *_put((state, lr, b, features), split=True)))
     return groups
 
