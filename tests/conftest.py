@@ -11,6 +11,7 @@ import pathlib
 import shutil
 import socket
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -98,7 +99,17 @@ def pytest_configure(config):
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
+    if not hasattr(config, "workerinput") and "GRADIO_TEMP_DIR" not in os.environ:
+        # Gradio's cache of this session's servers, apart from any other's (its default, /tmp/gradio, outlives
+        # every server: each run's end would walk what all earlier sessions left there).
+        config._ffn_gradio_cache = tempfile.mkdtemp(prefix="ffn-tests-gradio-")
+        os.environ["GRADIO_TEMP_DIR"] = config._ffn_gradio_cache
     _one_ssl_context()
+
+
+def pytest_unconfigure(config):
+    if cache := getattr(config, "_ffn_gradio_cache", None):
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 def _one_ssl_context():
@@ -165,9 +176,10 @@ def server():
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(server):
-    """Debian's Chromium, headless, driven by Playwright (skipped where either is missing): one per test module."""
+    """Debian's Chromium, headless, driven by Playwright (skipped where either is missing): one per worker, each test
+    in pages of its own (a page is a visitor: a browser session of the app)."""
     if CHROMIUM is None:
         pytest.skip("no chromium on PATH (Debian: apt-get install chromium)")
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright

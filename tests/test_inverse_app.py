@@ -130,32 +130,30 @@ SHOWN = """() => {  // window.shown: the gallery's picture addresses each time t
 
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
-def test_the_page_streams_a_tiny_run(server):
+def test_the_page_streams_a_tiny_run(browser, server):
     sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--disable-gpu", "--no-sandbox"])
-        try:
-            view = browser.new_page(viewport={"width": 1400, "height": 1000})
-            view.goto(server + "inverse")
-            view.get_by_role("button", name="Reconstruct", exact=True).wait_for(timeout=60_000)
-            sync_api.expect(view.locator("#inverse-measurements img")).to_have_count(2, timeout=30_000)
-            for label in ("Basic", "Positional encoding (the notebook's S)"):  # two mappings keep it short
-                view.locator("#inverse-mappings").get_by_text(label, exact=True).click()
-            view.get_by_text("Settings: σ, steps, resolution, network").click()
-            view.locator("#inverse-size input").click()
-            view.get_by_role("option", name="32", exact=True).click()
-            box = view.locator("#inverse-iters input[type=number]")
-            box.fill("75")
-            box.press("Enter")
-            sync_api.expect(view.locator("#inverse-plan")).to_contain_text("× 75 steps at 32×32 px", timeout=30_000)
-            sync_api.expect(view.locator("#inverse-plan")).to_contain_text("2 mappings")
-            # Every set of pictures the gallery shows, as it shows it (a tiny run can end between two polls).
-            view.evaluate(SHOWN)
-            view.get_by_role("button", name="Reconstruct", exact=True).click()
-            sync_api.expect(view.locator("#inverse-status")).to_contain_text("Done", timeout=120_000)
-            assert len(set(view.evaluate("window.shown"))) >= 2, "the reconstructions did not stream"
-            sync_api.expect(view.locator("#inverse-notice")).to_contain_text("reconstructs the object best")
-            sync_api.expect(view.locator("#inverse-band-plot .gtitle")).to_contain_text("Relative error per frequency band")
-            sync_api.expect(view.locator("#inverse-downloads")).to_contain_text("sinogram", timeout=30_000)
-        finally:
-            browser.close()
+    view = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        view.goto(server + "inverse")
+        view.get_by_role("button", name="Reconstruct", exact=True).wait_for(timeout=60_000)
+        sync_api.expect(view.locator("#inverse-measurements img")).to_have_count(2, timeout=30_000)
+        for label in ("Basic", "Positional encoding (the notebook's S)"):  # two mappings keep it short
+            view.locator("#inverse-mappings").get_by_text(label, exact=True).click()
+        view.get_by_text("Settings: σ, steps, resolution, network").click()
+        view.locator("#inverse-size input").click()
+        view.get_by_role("option", name="32", exact=True).click()
+        box = view.locator("#inverse-iters input[type=number]")
+        box.fill("75")
+        box.press("Enter")
+        sync_api.expect(view.locator("#inverse-plan")).to_contain_text("× 75 steps at 32×32 px", timeout=30_000)
+        sync_api.expect(view.locator("#inverse-plan")).to_contain_text("2 mappings")
+        # Every set of pictures the gallery shows, as it shows it (a tiny run can end between two polls).
+        view.evaluate(SHOWN)
+        view.get_by_role("button", name="Reconstruct", exact=True).click()
+        sync_api.expect(view.locator("#inverse-status")).to_contain_text("Done", timeout=120_000)
+        assert len(set(view.evaluate("window.shown"))) >= 2, "the reconstructions did not stream"
+        sync_api.expect(view.locator("#inverse-notice")).to_contain_text("reconstructs the object best")
+        sync_api.expect(view.locator("#inverse-band-plot .gtitle")).to_contain_text("Relative error per frequency band")
+        sync_api.expect(view.locator("#inverse-downloads")).to_contain_text("sinogram", timeout=30_000)
+    finally:
+        view.close()

@@ -121,7 +121,7 @@ def test_wrong_image_shape_is_refused(image):
 
 def test_initialisation_is_the_papers():
     model = MLP(depth=4, width=256)
-    params = model.init(jax.random.key(0), jnp.zeros((1, 512)))["params"]
+    params = train.init_state(jax.random.key(0), model, 512).params["params"]
     assert [params[f"Dense_{i}"]["kernel"].shape for i in range(4)] == [(512, 256), (256, 256), (256, 256), (256, 3)]
     w = np.asarray(params["Dense_1"]["kernel"])
     assert np.std(w) == pytest.approx(math.sqrt(2 / 512), rel=0.1)  # Glorot: variance 2 / (fan_in + fan_out)
