@@ -131,6 +131,20 @@ def _one_ssl_context():
     transports.create_ssl_context = create_ssl_context
 
 
+# The longest files, handed to the two workers first, so that neither is left with a long one while the other has
+# nothing to do (the lesson, 13 s, was last), and in turns: one that mostly waits on a browser or a server, then one
+# that computes, so the two workers' files mostly share the two cores rather than fight over them.
+LONGEST_FIRST = ["test_browser.py", "test_table1.py", "test_app.py", "test_inverse.py", "test_bounds.py",
+                 "test_train.py", "test_reliability.py", "test_lab1d.py", "test_first_hour.py", "test_ntk.py",
+                 "test_inverse_app.py", "test_bench.py", "test_lesson.py", "test_analysis.py", "test_cli.py"]
+
+
+def pytest_collection_modifyitems(items):
+    """The files in `LONGEST_FIRST`'s order, then the rest as collected; each file's tests keep their order."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # a stable sort
+
+
 def smooth_image(size: int = 16) -> np.ndarray:
     """A smooth (size, size, 3) float32 colour image in [0.1, 0.9] with some detail: learnable in a few dozen steps.
 

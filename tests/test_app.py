@@ -5,7 +5,6 @@ The handlers live in their pages (`ffn.pages.images`, `.run_views`, `.lab`, `.ta
 they compute without Gradio is tested in test_serve.py.
 """
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -391,54 +390,52 @@ def test_the_1d_lab_streams_measured_and_predicted_residuals():
     assert "Adam rescales each parameter's step" in adam
 
 
-# --- python app.py -------------------------------------------------------------------------------------------------
+# --- python app.py: the launches, started with this file and tested at its end -------------------------------------
 
 
-@contextlib.contextmanager
-def app_process(args: list[str], env: dict, until: str):
-    """`python app.py ARGS` in a process of its own: yields everything it printed up to the line holding `until`
-    (or 120 s), then stops it."""
-    env = {"FFN_WARM_UP": "0", **env}  # no presets compiled at start-up: these tests only talk to the server
-    proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=ROOT, env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        lines, deadline = [], time.time() + 120
-        while time.time() < deadline and not any(until in line for line in lines):
-            line = proc.stdout.readline()
+class AppProcess:
+    """`python app.py ARGS` in a process of its own, started at once; `printed()` waits for the line holding
+    `until` (or 120 s) and gives everything printed up to it."""
+
+    def __init__(self, args: list[str], env: dict, until: str):
+        env = {**env, "FFN_WARM_UP": "0", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}  # no presets
+        # compiled at start-up: these tests only talk to the server
+        self.until, self.lines = until, []
+        self.proc = subprocess.Popen([sys.executable, "app.py", *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+
+    def printed(self) -> str:
+        deadline = time.time() + 120
+        while time.time() < deadline and not any(self.until in line for line in self.lines):
+            line = self.proc.stdout.readline()
             if not line:
                 break
-            lines.append(line)
-        yield "".join(lines)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+            self.lines.append(line)
+        return "".join(self.lines)
 
 
-def test_share_without_internet_says_so_in_one_line_and_keeps_serving():
-    """`python app.py --share` where no tunnel can be made: one clear line, and the local server answers."""
-    port = free_port()
-    # Make sure no tunnel can be reached, whatever this machine's network.
-    env = {"GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", "HTTPS_PROXY": "http://127.0.0.1:9",
-           "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
-    with app_process(["--share", "--port", str(port)], env, until="public link") as text:
-        assert f"serving at http://127.0.0.1:{port}/" in text
-        assert "Could not make a public link" in text and "still serving locally" in text
-        assert "frpc" not in text  # Gradio's long instructions are not shown
-        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
+
+SHARE_PORT, SPACE_PORT = free_port(), free_port()
 
 
-def test_on_a_space_the_app_listens_where_spaces_expect_and_makes_no_share_link(monkeypatch):
-    """With the variables a Hugging Face Space sets (SPACE_ID; Gradio also reads SYSTEM=spaces), `python app.py
-    --share` serves on every interface, says which Space and hardware it runs on, and makes no share link."""
-    port = free_port()
-    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
-    env = {"GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1", "SPACE_ID": "someone/ffn", "SYSTEM": "spaces",
-           "GRADIO_SERVER_PORT": str(port), "CPU_CORES": "2", "MEMORY": "16Gi", "ACCELERATOR": "none"}
-    with app_process(["--share"], env, until="no share link") as text:
-        assert f"serving at http://0.0.0.0:{port}" in text or f"serving at http://localhost:{port}" in text, text
-        assert "Hugging Face Space someone/ffn: CPU only, 2 CPU cores, 16Gi memory" in text
-        assert "no share link is made" in text and "Could not make a public link" not in text
-        assert urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).status == 200
+@pytest.fixture(scope="module", autouse=True)
+def launched():
+    """The two launches tested at the end of this file, started with it: each spends seconds importing and building
+    the app, which they do while the tests before them run."""
+    base = {k: v for k, v in os.environ.items() if k != "GRADIO_SERVER_NAME"}
+    # --share where no tunnel can be made, whatever this machine's network.
+    offline = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
+               "NO_PROXY": "127.0.0.1,localhost"}
+    # The variables a Hugging Face Space sets (SPACE_ID; Gradio also reads SYSTEM=spaces).
+    space = {"SPACE_ID": "someone/ffn", "SYSTEM": "spaces", "GRADIO_SERVER_PORT": str(SPACE_PORT), "CPU_CORES": "2",
+             "MEMORY": "16Gi", "ACCELERATOR": "none"}
+    apps = {"offline": AppProcess(["--share", "--port", str(SHARE_PORT)], {**base, **offline}, until="public link"),
+            "space": AppProcess(["--share"], {**base, **space}, until="no share link")}
+    yield apps
+    for process in apps.values():  # both asked to stop, then both waited for: each takes a second or two
+        process.proc.terminate()
+    for process in apps.values():
+        process.proc.wait(timeout=30)
 
 
 PAGES = {"": "image-input", "lab": "lab-run", "inverse": "inverse-task", "table1": "paper-table1",
@@ -460,3 +457,25 @@ def test_every_page_answers_at_its_own_url_with_its_own_content(server, path):
         html = r.read().decode()
     assert f'"elem_id":"{PAGES[path]}"' in html.replace(" ", "")  # the page's own components, in its config
     assert not any(f'"elem_id":"{own}"' in html.replace(" ", "") for other, own in PAGES.items() if other != path)
+
+
+# --- python app.py ---------------------------------------------------------------------------------------------------
+
+
+def test_share_without_internet_says_so_in_one_line_and_keeps_serving(launched):
+    """`python app.py --share` where no tunnel can be made: one clear line, and the local server answers."""
+    text = launched["offline"].printed()
+    assert f"serving at http://127.0.0.1:{SHARE_PORT}/" in text
+    assert "Could not make a public link" in text and "still serving locally" in text
+    assert "frpc" not in text  # Gradio's long instructions are not shown
+    assert urllib.request.urlopen(f"http://127.0.0.1:{SHARE_PORT}/", timeout=10).status == 200
+
+
+def test_on_a_space_the_app_listens_where_spaces_expect_and_makes_no_share_link(launched):
+    """With the variables a Hugging Face Space sets, `python app.py --share` serves on every interface, says which
+    Space and hardware it runs on, and makes no share link."""
+    text = launched["space"].printed()
+    assert any(f"serving at http://{host}:{SPACE_PORT}" in text for host in ("0.0.0.0", "localhost")), text
+    assert "Hugging Face Space someone/ffn: CPU only, 2 CPU cores, 16Gi memory" in text
+    assert "no share link is made" in text and "Could not make a public link" not in text
+    assert urllib.request.urlopen(f"http://127.0.0.1:{SPACE_PORT}/", timeout=10).status == 200

@@ -74,6 +74,8 @@ def test_the_first_hours_mistakes_are_each_answered_with_a_sentence(browser, ser
     expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
     expect(page.locator("#views-note")).to_contain_text("These views show", timeout=60_000)  # the row spans 64 px now
     page.get_by_role("tab", name="Row slice", exact=True).click()
+    # The tab draws its row when shown: typed before that draw lands, a row's note could be cleared by it.
+    expect(page.locator("#row-plot .gtitle")).to_contain_text("Row ", timeout=30_000)
     row = page.locator("#row input[type=number]")
     row.fill("128")
     row.press("Enter")
