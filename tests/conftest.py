@@ -99,17 +99,21 @@ def pytest_configure(config):
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
-    if not hasattr(config, "workerinput") and "GRADIO_TEMP_DIR" not in os.environ:
-        # Gradio's cache of this session's servers, apart from any other's (its default, /tmp/gradio, outlives
-        # every server: each run's end would walk what all earlier sessions left there).
-        config._ffn_gradio_cache = tempfile.mkdtemp(prefix="ffn-tests-gradio-")
-        os.environ["GRADIO_TEMP_DIR"] = config._ffn_gradio_cache
+    if not hasattr(config, "workerinput"):
+        # The session's temporary files in a folder of its own, removed at its end, for the workers and everything
+        # they start (servers, Chromium): gradio_client leaves an empty folder in the temporary folder for every
+        # file it downloads (23,600 of them had piled up in /tmp), and Gradio's cache, /tmp/gradio by default,
+        # outlives every server (each run's end walked all that earlier sessions had left there).
+        config._ffn_tmp = tempfile.mkdtemp(prefix="ffn-tests-")
+        os.environ["TMPDIR"] = config._ffn_tmp
+        os.environ["GRADIO_TEMP_DIR"] = os.path.join(config._ffn_tmp, "gradio")
+        tempfile.tempdir = None  # read TMPDIR again
     _one_ssl_context()
 
 
 def pytest_unconfigure(config):
-    if cache := getattr(config, "_ffn_gradio_cache", None):
-        shutil.rmtree(cache, ignore_errors=True)
+    if folder := getattr(config, "_ffn_tmp", None):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _one_ssl_context():
