@@ -24,11 +24,12 @@ def _size(n: int) -> int:
 
 def _kept(flat, shape, scale, dtype):
     """The first prod(shape) numbers of `flat`, in `shape`, times `scale` (in `dtype`, as jax.random's callers
-    multiply). Outside a trace this is NumPy's work: no program to compile for the shape."""
+    multiply). Outside a trace this is NumPy's work and a `device_put`: no program to compile for the shape
+    (`jnp.asarray` would compile a copy)."""
     n = math.prod(shape)
     if isinstance(flat, jax.core.Tracer):  # inside jit or eval_shape
         return flat[:n].reshape(shape) * jnp.asarray(scale, dtype)
-    return jax.device_put(np.asarray(flat)[:n].reshape(shape) * np.asarray(scale, dtype))  # (jnp.asarray compiles a copy)
+    return jax.device_put(np.asarray(flat)[:n].reshape(shape) * np.asarray(scale, dtype))
 
 
 def normal(key, shape, scale=1.0, dtype=jnp.float32):
