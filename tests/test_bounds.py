@@ -176,3 +176,22 @@ def test_a_start_removes_a_killed_servers_run_folders_but_never_a_live_ones(tmp_
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # TMPDIR, as a server started with it would read it
     assert disk.remove_leftovers() == [leftover.parent]
     assert not leftover.parent.exists() and live.exists() and own.exists()
+
+
+def test_the_downloads_cap_removes_the_oldest_downloads_and_nothing_else(tmp_path):
+    """`disk.cap_outputs` on a cache laid out as Gradio's (a folder per file hash): the oldest downloads go first,
+    with their emptied folders, until the rest fit; other files (streamed pictures, uploads) stay."""
+    from ffn.serve import disk
+
+    for age in range(4):  # four 100-byte downloads, the oldest first
+        download = tmp_path / f"hash{age}" / "metrics.json"
+        download.parent.mkdir()
+        download.write_bytes(b"x" * 100)
+        os.utime(download, (1000 + age, 1000 + age))
+    picture = tmp_path / "hash9" / "image.png"
+    picture.parent.mkdir()
+    picture.write_bytes(b"y" * 1000)
+    assert disk.cap_outputs(tmp_path, ("metrics.json", "comparison.png"), 250) == 200
+    assert sorted(p.parent.name for p in tmp_path.rglob("metrics.json")) == ["hash2", "hash3"]
+    assert not (tmp_path / "hash0").exists() and not (tmp_path / "hash1").exists() and picture.exists()
+    assert disk.cap_outputs(tmp_path, ("metrics.json",), 250) == 0  # within the cap: nothing more
