@@ -141,20 +141,33 @@ def test_a_file_that_is_not_an_image_is_refused_at_upload(page, tmp_path, capfd)
 
 
 def test_pick_example_train_watch_stop(page, monkeypatch):
+    import threading
+
     from ffn.core import train
+    from ffn.pages import common
 
-    run = train.run
+    run, stop, stop_received = train.run, common.ADMISSION.stop, threading.Event()
 
-    def slowed(image, config):  # 50 ms a chunk: the 5000 steps last long enough to watch, then stop
+    def slowed(image, config):
+        """50 ms a chunk, to watch it train; its last chunk waits for the server to have the Stop (a slow machine
+        could otherwise end the 5000 steps while the test watches, and a finished run has nothing to stop)."""
         snapshots = run(image, config)
         try:
             for snap in snapshots:
                 time.sleep(0.05)
+                if snap.done:
+                    stop_received.wait(timeout=90)
                 yield snap
         finally:
             snapshots.close()
 
+    def stop_and_tell(session):
+        asked = stop(session)
+        stop_received.set()
+        return asked
+
     monkeypatch.setattr(train, "run", slowed)
+    monkeypatch.setattr(common.ADMISSION, "stop", stop_and_tell)
     pick_example(page, 0)
     tiny_settings(page, iters=5000)
     page.get_by_role("button", name="Train", exact=True).click()
