@@ -53,6 +53,17 @@ def test_closed_form_matches_slow_loop(spec, depth, sw, sb):
     np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-14)
 
 
+def test_a_point_of_zero_variance_has_a_zero_row_and_leaves_the_others_alone():
+    """γ = 0 with s_b = 0: its variance is 0 and its angle undefined, and every Sigma_h and Theta of its row is 0
+    (no NaN); the other rows are the kernel without it."""
+    x, y = _inputs("gauss:2", 6), _inputs("gauss:2", 5, seed=3)
+    x[2] = 0.0
+    k = ntk.relu_ntk(x, y, 4, 1.3, 0.0)
+    assert np.all(np.isfinite(k)) and np.all(k[2] == 0.0)
+    others = ntk.relu_ntk(np.delete(x, 2, axis=0), y, 4, 1.3, 0.0)
+    np.testing.assert_allclose(np.delete(k, 2, axis=0), others, rtol=1e-12)
+
+
 def test_blocks_do_not_change_the_kernel(monkeypatch):
     x, y = _inputs("gauss:2", 37), _inputs("gauss:2", 11, seed=3)
     whole = ntk.relu_ntk(x, y, 4)

@@ -50,24 +50,40 @@ def _diagonal(sq_norms: np.ndarray, depth: int, sw2: float, sb2: float, d0: int)
 
 
 def _ntk_block(x1, x2, diag1, diag2, depth, sw2, sb2) -> np.ndarray:
-    """THEORY.md's recursion on one block: x1 (n, d0), x2 (m, d0), diag* (depth, n|m) -> (n, m) Theta_L."""
+    """THEORY.md's recursion on one block: x1 (n, d0), x2 (m, d0), diag* (depth, n|m) -> (n, m) Theta_L.
+
+    Each layer works in place in three (n, m) buffers besides Theta, and takes sqrt(a b) as sqrt(a) sqrt(b) from the
+    diagonals' vectors: 1.4-2x as fast as the formulas written array by array (which made a new array for each
+    step), the same numbers up to rounding (1e-8 relative on the diagonal, where arccos is ill-conditioned).
+    """
     sigma = x1 @ x2.T
     sigma *= sw2 / x1.shape[1]
     sigma += sb2
     theta = sigma.copy()
+    rho, angle = np.empty_like(sigma), np.empty_like(sigma)
+    c = sw2 / (2.0 * np.pi)
     for h in range(1, depth):
-        scale = np.sqrt(np.outer(diag1[h - 1], diag2[h - 1]))  # sqrt(a b)
-        # cos t; where a variance is 0 (only with s_b = 0 at γ = 0) the angle is undefined and Sigma_h = s_b²
-        # whatever it is, so t = π/2 is as good as any.
-        rho = np.divide(sigma, scale, out=np.zeros_like(sigma), where=scale > 0)
+        root1, root2 = np.sqrt(diag1[h - 1]), np.sqrt(diag2[h - 1])  # sqrt(a), sqrt(b)
+        # cos t = Sigma / sqrt(a b); where a variance is 0 (only with s_b = 0 at γ = 0) the angle is undefined and
+        # Sigma_h = s_b² whatever it is, so cos t = 0 (t = π/2) is as good as any.
+        inv1 = np.divide(1.0, root1, out=np.zeros_like(root1), where=root1 > 0)
+        inv2 = np.divide(1.0, root2, out=np.zeros_like(root2), where=root2 > 0)
+        np.multiply(sigma, inv1[:, None], out=rho)
+        rho *= inv2[None, :]
         np.clip(rho, -1.0, 1.0, out=rho)
-        t = np.arccos(rho)
-        pi_minus_t = np.pi - t
+        np.arccos(rho, out=angle)
+        np.subtract(np.pi, angle, out=angle)  # π - t
         # sin t + (π - t) cos t, with sin t = sqrt(1 - cos² t): one arccos is the only transcendental call
-        sigma = np.sqrt(1.0 - rho * rho) + pi_minus_t * rho
-        sigma *= scale * (sw2 / (2.0 * np.pi))
+        np.multiply(rho, rho, out=sigma)
+        np.subtract(1.0, sigma, out=sigma)
+        np.sqrt(sigma, out=sigma)
+        rho *= angle
+        sigma += rho
+        sigma *= (c * root1)[:, None]  # × sqrt(a b) s_w² / 2π
+        sigma *= root2[None, :]
         sigma += sb2
-        theta *= pi_minus_t * (sw2 / (2.0 * np.pi))  # Theta_{h-1} · SigmaDot_h
+        angle *= c
+        theta *= angle  # Theta_{h-1} · SigmaDot_h
         theta += sigma
     return theta
 
@@ -78,7 +94,8 @@ def relu_ntk(x1, x2, depth: int, weight_std: float = WEIGHT_STD, bias_std: float
     x are the mapped inputs γ(v) (`mapped_inputs`); `depth` counts Dense layers (depth - 1 ReLU layers, then
     the linear read-out), so depth 4 is the paper's MLP. The layer recursion of THEORY.md (Jacot et al. 2018,
     Arora et al. 2019's ReLU closed forms) in float64 NumPy, BLOCK entries at a time, so a (16384, 4096)
-    kernel needs its own 512 MB and about 130 MB more. About 1 s per 10⁷ entries at depth 4 on 2 cores.
+    kernel needs its own 512 MB and about 130 MB more. About 0.5 s per 10⁷ entries at depth 4 on 2 cores (0.7 s with
+    512 input features, whose products then count).
     """
     x1 = np.asarray(x1, np.float64)
     x2 = np.asarray(x2, np.float64)
@@ -248,10 +265,12 @@ def prediction_seconds(size: int, steps: int = 0) -> float:
     training pixels, each a depth-long arccos recursion in float64), a dense solve, then one product with K a step.
 
     Fitted to measurements on 2 cores of an Intel Xeon (AVX-512) under load (2026-12-05): 2.2 s at 64 px, 15.8 s
-    at 128 px, and 12 s more for 500 steps at 128 px. A server's page says it is "about" this.
+    at 128 px, and 12 s more for 500 steps at 128 px; the kernel's term then × 0.70, what the recursion in place
+    (`_ntk_block`) takes of the old one's time at 128 px, measured side by side (2026-12-06). A server's page says
+    it is "about" this: a loaded machine is slower, a quiet one faster (5.4 s at 128 px that day).
     """
     n = (size // 2) ** 2
-    return 1.35 + 1.72e-7 * 5 * n * n + 1.43e-9 * n * n * steps
+    return 1.35 + 1.2e-7 * 5 * n * n + 1.43e-9 * n * n * steps
 
 
 def _mapped_grid(spec, config, size: int) -> np.ndarray:
@@ -322,7 +341,7 @@ def predictions(image, spec: str, config, steps=()) -> list[Prediction]:
     1e-6 it changes the Fourier mappings' fit by far less than one 8-bit level (the finite-step pictures need
     no ridge). image: (R, R, 3) in [0, 1] (floats or uint8), R <= MAX_REGRESSION_SIZE. Each picture is the
     prediction clipped to [0, 1]; its PSNRs are measured on the training and the held-out (`test_pixels`)
-    pixels. At 128 px about 15 s per mapping for the limit, plus 2-4 s per 100 steps, on 2 cores.
+    pixels. At 128 px about 5.5 s per mapping for the limit, plus ~0.7 s per 100 steps, on 2 cores (2026-12-06).
     """
     truth = np.asarray(image)
     truth = truth / 255.0 if truth.dtype == np.uint8 else truth.astype(np.float64)
@@ -377,10 +396,10 @@ def operator_size(size) -> int:
 def operator_prediction_seconds(size: int, measurements: int, steps: int = 0) -> float:
     """About how long `operator_predictions` takes for one mapping at size×size px with `measurements` real
     measurements (`operators.matrix`'s rows) and `steps` gradient-descent steps, on 2 x86-64 cores: the
-    kernel's R⁴ entries (at `relu_ntk`'s ~1 s per 10⁷), K Aᵀ and A K Aᵀ (float64 products), a dense solve of
+    kernel's R⁴ entries (at `relu_ntk`'s ~0.7 s per 10⁷), K Aᵀ and A K Aᵀ (float64 products), a dense solve of
     the measurements' system and one product with it a step. A server's page says it is "about" this."""
     n = size * size
-    return 1.0 + 1.0e-7 * n * n + 2 * n * measurements * (n + measurements) / 5e9 + 2e-9 * measurements**2 * steps
+    return 1.0 + 0.7e-7 * n * n + 2 * n * measurements * (n + measurements) / 5e9 + 2e-9 * measurements**2 * steps
 
 
 def operator_regression(task, spec: str, config, steps=()) -> np.ndarray:
