@@ -127,3 +127,20 @@ def test_persistent_cache_is_written_to_the_folder_given(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == str(tmp_path / "jax")
     assert len(list((tmp_path / "jax").iterdir())) >= 2  # the step-0 evaluation and the chunk programs, at least
+
+
+def test_the_cpu_compiler_options_change_no_number_and_are_dropped_where_jax_lacks_them(image, monkeypatch):
+    """XLA's older fusion emitters compile the trainer's programs faster (docs/performance.md) to the same numbers,
+    bit for bit; a JAX without the option compiles without it rather than failing."""
+    config = TINY.replace(mappings=("none", "gauss:3"), width=36, iters=6, every=3, seed=5)
+    runs = {}
+    for name, options in (("emitters", {}), ("default", train.CPU_COMPILER_OPTIONS),
+                          ("unknown", {"xla_cpu_no_such_option": True})):
+        monkeypatch.setattr(train, "_COMPILED", {})
+        monkeypatch.setattr(train, "CPU_COMPILER_OPTIONS", options)
+        runs[name] = train.train(image, config)
+        assert runs[name].compile_seconds > 0, name
+    for name in ("default", "unknown"):
+        assert runs[name].test_psnr == runs["emitters"].test_psnr and runs[name].train_psnr == runs["emitters"].train_psnr
+        for spec in config.mappings:
+            np.testing.assert_array_equal(runs[name].images[spec], runs["emitters"].images[spec])
