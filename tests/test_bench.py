@@ -141,6 +141,7 @@ def test_the_cpu_compiler_options_change_no_number_and_are_dropped_where_jax_lac
         runs[name] = train.train(image, config)
         assert runs[name].compile_seconds > 0, name
     for name in ("default", "unknown"):
-        assert runs[name].test_psnr == runs["emitters"].test_psnr and runs[name].train_psnr == runs["emitters"].train_psnr
+        assert runs[name].test_psnr == runs["emitters"].test_psnr
+        assert runs[name].train_psnr == runs["emitters"].train_psnr
         for spec in config.mappings:
             np.testing.assert_array_equal(runs[name].images[spec], runs["emitters"].images[spec])
