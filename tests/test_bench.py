@@ -130,18 +130,21 @@ def test_persistent_cache_is_written_to_the_folder_given(tmp_path):
 
 
 def test_the_cpu_compiler_options_change_no_number_and_are_dropped_where_jax_lacks_them(image, monkeypatch):
-    """XLA's older fusion emitters compile the trainer's programs faster (docs/performance.md) to the same numbers,
-    bit for bit; a JAX without the option compiles without it rather than failing."""
+    """XLA's older fusion emitters compile the trainer's programs faster (docs/performance.md) to the same numbers up
+    to float rounding (bit for bit on the AVX-512 machine measured; in the 7th digit under AVX2 code); a JAX without
+    the option compiles without it, to exactly XLA's default numbers, rather than failing."""
     config = TINY.replace(mappings=("none", "gauss:3"), width=36, iters=6, every=3, seed=5)
     runs = {}
-    for name, options in (("emitters", {}), ("default", train.CPU_COMPILER_OPTIONS),
+    for name, options in (("xla default", {}), ("ours", train.CPU_COMPILER_OPTIONS),
                           ("unknown", {"xla_cpu_no_such_option": True})):
         monkeypatch.setattr(train, "_COMPILED", {})
         monkeypatch.setattr(train, "CPU_COMPILER_OPTIONS", options)
         runs[name] = train.train(image, config)
         assert runs[name].compile_seconds > 0, name
-    for name in ("default", "unknown"):
-        assert runs[name].test_psnr == runs["emitters"].test_psnr
-        assert runs[name].train_psnr == runs["emitters"].train_psnr
-        for spec in config.mappings:
-            np.testing.assert_array_equal(runs[name].images[spec], runs["emitters"].images[spec])
+    default, ours, unknown = runs["xla default"], runs["ours"], runs["unknown"]
+    assert unknown.test_psnr == default.test_psnr and unknown.train_psnr == default.train_psnr
+    for spec in config.mappings:
+        np.testing.assert_array_equal(unknown.images[spec], default.images[spec])
+        assert ours.test_psnr[spec] == pytest.approx(default.test_psnr[spec], abs=1e-4)
+        assert ours.train_psnr[spec] == pytest.approx(default.train_psnr[spec], abs=1e-4)
+        assert np.abs(ours.images[spec].astype(int) - default.images[spec]).max() <= 1
