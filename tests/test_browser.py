@@ -140,6 +140,33 @@ def test_a_file_that_is_not_an_image_is_refused_at_upload(page, tmp_path, capfd)
     expect(note).not_to_contain_text("not an image", timeout=30_000)
 
 
+def test_the_plan_follows_the_last_change_when_an_earlier_answer_comes_later(browser, server, monkeypatch):
+    """Two settings changed in quick succession: the first change's plan (slow here, as on a busy server) landed
+    after the second's and left the plan telling of settings no longer chosen (seen once in the suite, where the
+    watch-and-stop test then waited for its plan in vain). The plan is now one event that waits for its answer and
+    then runs once more with the latest values."""
+    from ffn.serve import rules
+
+    plan = rules.plan
+
+    def slow_unless_77_steps(config, speed):
+        if config.iters != 77:
+            time.sleep(1.5)
+        return plan(config, speed)
+
+    page = open_page(browser, server)
+    try:
+        page.get_by_text("Settings: σ, steps, resolution, network").click()
+        monkeypatch.setattr(rules, "plan", slow_unless_77_steps)
+        choose(page, page.get_by_label("Width", exact=True), "32")  # its plan takes 1.5 s
+        set_number(page, "iters", 77)  # its plan at once
+        expect(page.locator("#plan")).to_contain_text("× 77 steps", timeout=30_000)
+        page.wait_for_timeout(3000)  # the width's slow answer has landed by now
+        expect(page.locator("#plan")).to_contain_text("× 77 steps")
+    finally:
+        page.close()
+
+
 def test_pick_example_train_watch_stop(page, monkeypatch):
     import threading
 

@@ -238,9 +238,11 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
                        preprocess=False, validator=common.validator(sweep_run, check_sweep))
     use_button.click(use_sigma, [best_sigma, selected], [sigma, selected, sweep_status], queue=False,
                      api_visibility="private", preprocess=False)
-    for trigger in [demo.load] + [c.change for c in sweep_settings]:
-        trigger(describe_sweep, sweep_settings, sweep_plan, queue=False, show_progress="hidden",
-                api_visibility="private", preprocess=False)
+    # One event for all the sweep's settings, run once more with the latest values after each answer (see images.py)
+    demo.load(describe_sweep, sweep_settings, sweep_plan, queue=False, show_progress="hidden", api_visibility="private",
+              preprocess=False)
+    gr.on([c.change for c in sweep_settings], describe_sweep, sweep_settings, sweep_plan, queue=False,
+          trigger_mode="always_last", show_progress="hidden", api_visibility="private", preprocess=False)
     return Tabs(note, row, tabs,
                 [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, zoom_img, kernel_map, ntk_map,
                  theory_status, theory_plot, theory_img, sweep_status, sweep_plot, best_sigma, sweep_files],
