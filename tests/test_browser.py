@@ -246,6 +246,30 @@ def test_row_slice_follows_a_typed_row_and_the_arrow_keys(page):
     expect(title).to_have_text(f"Row 19 (grey){held_out}", timeout=30_000)
 
 
+def test_a_row_typed_as_its_tab_opens_keeps_its_note(page, monkeypatch):
+    """The tab draws its row when shown; a row typed before that draw's answer landed had its note cleared by it (the
+    draw, slow here as on a busy server, came last). Showing the tab and typing a row are now one event."""
+    from ffn.serve import views
+
+    row_figure = views.row_figure
+
+    def slow_unless_typed(current, row):
+        if row != 200:
+            time.sleep(1.5)
+        return row_figure(current, row)
+
+    page.get_by_role("tab", name="Spectra", exact=True).click()
+    monkeypatch.setattr(views, "row_figure", slow_unless_typed)
+    page.get_by_role("tab", name="Row slice", exact=True).click()  # its draw takes 1.5 s
+    box = page.locator("#row input[type=number]")
+    box.fill("200")
+    box.press("Enter")
+    note = page.locator("#row-note")
+    expect(note).to_contain_text("Row must be at most 63 (got 200).", timeout=30_000)
+    page.wait_for_timeout(3000)  # the tab's slow draw has answered by now
+    expect(note).to_contain_text("Row must be at most 63 (got 200).")
+
+
 RECORD = """([sel, key]) => {  // window[key]: the element's text now, then every new text it takes
     window[key] = [];
     const el = document.querySelector(sel);

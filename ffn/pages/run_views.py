@@ -214,12 +214,12 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
     best_sigma = gr.State(None)
 
     demo.load(set_table_text, None, set_table, queue=False, api_visibility="private")
-    row.change(row_view, [current, row], [row_plot, row_note], queue=False, show_progress="hidden",
-               api_visibility="private", preprocess=False)
+    # The row drawn when typed and when its tab is shown: one event, run once more with the latest row after each answer
+    # (two events let the tab's own draw land after a typed row's note and clear it).
+    gr.on([row.change, row_tab.select], row_view, [current, row], [row_plot, row_note], queue=False,
+          trigger_mode="always_last", show_progress="hidden", api_visibility="private", preprocess=False)
     # A chart drawn while its tab was hidden has no width to fill: drawn again when its tab is shown.
     spectra_tab.select(views.radial, current, radial_plot, queue=False, show_progress="hidden", api_visibility="private")
-    row_tab.select(row_view, [current, row], [row_plot, row_note], queue=False, show_progress="hidden",
-                   api_visibility="private", preprocess=False)
     kernels_tab.select(views.kernel_slices, current, kernel_plot, queue=False, show_progress="hidden",
                        api_visibility="private")  # .change, not .release: typing a row or stepping with the arrow keys redraws too
     # preprocess=False: a value outside a menu's choices reaches `views`, which says which are allowed (Gradio's own
