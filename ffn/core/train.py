@@ -330,7 +330,7 @@ MAX_COMPILED = 32  # compiled programs kept for reuse by later runs (each is a f
 _COMPILING = threading.Lock()  # one compile at a time: a run waits for warm_up's program instead of compiling it twice
 # On a CPU, XLA emits each fusion of the trainer's programs without building it in MLIR first (its older emitters): a
 # quarter less compiling and the same training speed; the same numbers, bit for bit on the AVX-512 CPU measured and
-# up to float rounding (the 7th digit) under AVX2 code (docs/performance.md, tests/test_bench.py).
+# up to float rounding (a PSNR's 7th decimal) under AVX2 code (docs/performance.md, tests/test_bench.py).
 CPU_COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 
 
