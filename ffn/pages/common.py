@@ -181,6 +181,14 @@ def updates(snapshots: Iterator, flag) -> Iterator[stream.Update]:
     return stream.stream(snapshots, flag, rules.CAPS.seconds, closing=ADMISSION.closing)
 
 
+def redraw(triggers: list, fn: Callable, inputs, outputs) -> None:
+    """`fn(*inputs)` into `outputs` whenever any of `triggers` fires, as one cheap private event (queue=False, values
+    as sent: `fn` checks them): while its answer is pending a new trigger waits, then it runs once more with the
+    latest values. (One event per trigger let an earlier answer land after a later one's: a stale plan or note.)"""
+    gr.on(triggers, fn, inputs, outputs, queue=False, trigger_mode="always_last", show_progress="hidden",
+          api_visibility="private", preprocess=False)
+
+
 def stop(request: gr.Request):
     """Asks this visitor's jobs in progress to end after the chunk at hand; each then offers what it has.
     Only the caller's own session is reached, and a Stop with nothing in progress does nothing."""

@@ -207,17 +207,10 @@ def build(demo: gr.Blocks) -> None:
     presenting.change(None, presenting, None, js="(on) => { document.body.classList.toggle('presentation', on); }")
     # preprocess=False on the plan and the runs: the handlers get the values as sent and check them all themselves
     # (make_config), with a sentence for each mistake; Gradio's own checks fail on some with a bare "error".
-    # One event for every setting, which waits for its answer and then runs once more with the latest values: one
-    # event per setting let an earlier change's answer land after a later one's and leave a stale plan.
-    gr.on([control.change for control in settings], describe_plan, settings, plan, queue=False,
-          trigger_mode="always_last", show_progress="hidden", api_visibility="private", preprocess=False)
-    demo.load(describe_plan, settings, plan, queue=False, show_progress="hidden", api_visibility="private",
-              preprocess=False)
+    common.redraw([demo.load] + [control.change for control in settings], describe_plan, settings, plan)
     sigma.change(sigma_info, sigma, sigma, queue=False, show_progress="hidden", api_visibility="private",
                  preprocess=False)
-    for trigger in (image.change, size.change, crop.change):
-        trigger(trained_preview, [image, size, crop], [preview, preview], queue=False, show_progress="hidden",
-                api_visibility="private", preprocess=False)
+    common.redraw([image.change, size.change, crop.change], trained_preview, [image, size, crop], [preview, preview])
     for label, button in preset_buttons.items():
         button.click(functools.partial(preset, PRESETS[label]), None, preset_outputs, queue=False,
                      api_visibility="private")

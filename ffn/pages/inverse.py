@@ -216,15 +216,9 @@ def build(demo: gr.Blocks) -> None:
     settings = [task, angles, kspace, selected, sigma, extra, size, iters, lr, notebook_lr, depth, width, features,
                 seed]
     quiet = dict(queue=False, show_progress="hidden", api_visibility="private")
-    # One event per view for all its settings, which waits for its answer and then runs once more with the latest
-    # values (one event per setting let an earlier change's answer land last: a stale plan or preview).
-    gr.on([control.change for control in settings], describe_plan, settings, plan, preprocess=False,
-          trigger_mode="always_last", **quiet)
-    demo.load(describe_plan, settings, plan, preprocess=False, **quiet)
+    common.redraw([demo.load] + [control.change for control in settings], describe_plan, settings, plan)
     previewed = [image, phantom_seed, task, angles, kspace, size]
-    gr.on([control.change for control in previewed], preview, previewed, measured, preprocess=False,
-          trigger_mode="always_last", **quiet)
-    demo.load(preview, previewed, measured, preprocess=False, **quiet)
+    common.redraw([demo.load] + [control.change for control in previewed], preview, previewed, measured)
     task.change(task_controls, task, [angles, kspace, lr, notebook_lr], **quiet)
     source.change(object_controls, source, [phantom_seed, image, example_group], **quiet)
     image.change(lambda path: gr.update(value="image") if path is not None else gr.skip(), image, source,

@@ -214,10 +214,8 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
     best_sigma = gr.State(None)
 
     demo.load(set_table_text, None, set_table, queue=False, api_visibility="private")
-    # The row drawn when typed and when its tab is shown: one event, run once more with the latest row after each answer
-    # (two events let the tab's own draw land after a typed row's note and clear it).
-    gr.on([row.change, row_tab.select], row_view, [current, row], [row_plot, row_note], queue=False,
-          trigger_mode="always_last", show_progress="hidden", api_visibility="private", preprocess=False)
+    # The row drawn when typed and when its tab is shown, one event (two let the tab's draw clear a typed row's note).
+    common.redraw([row.change, row_tab.select], row_view, [current, row], [row_plot, row_note])
     # A chart drawn while its tab was hidden has no width to fill: drawn again when its tab is shown.
     spectra_tab.select(views.radial, current, radial_plot, queue=False, show_progress="hidden", api_visibility="private")
     kernels_tab.select(views.kernel_slices, current, kernel_plot, queue=False, show_progress="hidden",
@@ -238,11 +236,7 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
                        preprocess=False, validator=common.validator(sweep_run, check_sweep))
     use_button.click(use_sigma, [best_sigma, selected], [sigma, selected, sweep_status], queue=False,
                      api_visibility="private", preprocess=False)
-    # One event for all the sweep's settings, run once more with the latest values after each answer (see images.py)
-    demo.load(describe_sweep, sweep_settings, sweep_plan, queue=False, show_progress="hidden", api_visibility="private",
-              preprocess=False)
-    gr.on([c.change for c in sweep_settings], describe_sweep, sweep_settings, sweep_plan, queue=False,
-          trigger_mode="always_last", show_progress="hidden", api_visibility="private", preprocess=False)
+    common.redraw([demo.load] + [c.change for c in sweep_settings], describe_sweep, sweep_settings, sweep_plan)
     return Tabs(note, row, tabs,
                 [spectra_img, radial_plot, row_plot, error_img, kernel_plot, table, zoom_img, kernel_map, ntk_map,
                  theory_status, theory_plot, theory_img, sweep_status, sweep_plot, best_sigma, sweep_files],
