@@ -269,6 +269,12 @@ def init_state(key, model: MLP, width: int) -> TrainState:
     return TrainState(params, moments)
 
 
+def copies(tree, k: int):
+    """K copies of every array of `tree` along a new leading axis, made on the host as NumPy views (an eager JAX
+    broadcast would compile a program per shape); `_put` or `jax.device_put` copies them over."""
+    return jax.tree.map(lambda x: np.broadcast_to(np.asarray(x), (k,) + np.shape(x)), tree)
+
+
 def _put(tree, split: bool):
     """Arrays (NumPy's or JAX's) on the device(s): split along the leading network axis, or the same on every
     device. (`jax.device_put` copies NumPy arrays over as they are: `jnp.asarray` would compile a copy per shape.)"""
@@ -315,11 +321,9 @@ def group_networks(config: Config, coord_blocks, model: MLP) -> list[Group]:
     for (fourier, width), idx in by_width.items():
         k = len(idx) + -len(idx) % devices  # the last network repeated up to a multiple of the devices
         idx_padded = idx + idx[-1:] * (k - len(idx))
-        # K copies of one network, made on the host (an eager broadcast would compile a program per shape).
-        stack = lambda x: np.broadcast_to(np.asarray(x), (k,) + np.shape(x))  # noqa: E731
-        state = jax.tree.map(stack, init_state(key_init, model, width))
+        state = copies(init_state(key_init, model, width), k)
         b = np.stack([mappings.basis(config.parsed[i], config.features, gauss) for i in idx_padded]).astype(np.float32) if fourier else None
-        features = _encode_blocks(b, coord_blocks) if fourier else stack(coord_blocks)
+        features = _encode_blocks(b, coord_blocks) if fourier else copies(coord_blocks, k)
         lr = np.asarray([lrs[i] for i in idx_padded], np.float32)
         groups.append(Group(tuple(config.mappings[i] for i in idx), model, *_put((state, lr, b, features), split=True)))
     return groups

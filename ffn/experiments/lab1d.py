@@ -45,6 +45,7 @@ import numpy as np
 import optax
 
 from ffn.core import checks, mappings, ntk
+from ffn.core.train import copies
 
 KINDS = ("none", "basic", "posenc", "gauss", "power")
 TARGETS = ("sines", "powerlaw", "square")  # sum of sinusoids; random 1/f^α signal (the paper's); square wave
@@ -480,12 +481,11 @@ def run(config: LabConfig = LabConfig()) -> Iterator[LabSnapshot]:
     x_grid = jnp.asarray(np.stack([padded_inputs(xs[s], width_in) for s in specs]))  # (K, N, D)
     x_train = x_grid[:, ::2]  # (K, M, D)
     model = ntk.NTKMLP(depth=config.depth, width=config.width, bias_std=BIAS_STD)
-    # One draw, shared by every mapping; no forward pass (lazy_init), and the K copies made on the host, as the
-    # image trainer does (`train.group_networks`): eager JAX would compile a small program per shape.
+    # One draw, shared by every mapping; no forward pass (lazy_init), and the K copies made on the host.
     params = model.lazy_init(key_init, jax.ShapeDtypeStruct((1, width_in), jnp.float32))
     state = (params, _optimizer(config.optimizer, eta).init(params))
     k = len(specs)
-    state = jax.device_put(jax.tree.map(lambda a: np.broadcast_to(np.asarray(a), (k,) + np.shape(a)), state))
+    state = jax.device_put(copies(state, k))
     lr = jnp.float32(eta)
     y_dev = jnp.asarray(y_train, jnp.float32)
 
