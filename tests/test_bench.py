@@ -111,6 +111,20 @@ def test_a_chunk_updates_its_state_in_place(image):
     assert not any(x.is_deleted() for x in jax.tree.leaves(state))
 
 
+def test_mappings_of_one_encoding_width_share_one_program(image, monkeypatch):
+    """On one device each network runs its width's program in turn: three Gaussian mappings compile one training
+    program, and a later run of one other σ of that width compiles nothing (a program for K stacked networks was
+    compiled for each K, and cost a quarter more to compile)."""
+    monkeypatch.setattr(train, "_COMPILED", {})
+    config = TINY.replace(mappings=("gauss:1", "gauss:3", "gauss:9@0.003"), iters=6, every=3, seed=5)
+    three = train.train(image, config)
+    assert three.compile_seconds > 0 and len(train._COMPILED) == 1
+    alone = train.train(image, config.replace(mappings=("gauss:3",)))
+    assert alone.compile_seconds == 0 and len(train._COMPILED) == 1
+    assert alone.test_psnr["gauss:3"] == three.test_psnr["gauss:3"]  # its numbers, whatever trains beside it
+    np.testing.assert_array_equal(alone.images["gauss:3"], three.images["gauss:3"])
+
+
 def test_warm_up_compiles_every_program_of_a_run(image):
     config = TINY.replace(mappings=("basic", "gauss:7"), width=24, iters=7, every=3)
     assert train.warm_up(config) > 0

@@ -1,10 +1,10 @@
 """The streaming trainer: full-batch Adam on every mapping of a run, one compiled program per chunk.
 
 `run(image, config)` is a generator of `Snapshot`s: one for the untrained networks (step 0), then one after
-every chunk of `config.every` steps. Mappings whose encodings have the same width train together in one
-program (a group of K networks on a leading model axis); a chunk is a `lax.fori_loop` of Adam steps followed
-by an evaluation on the full pixel grid, so nothing leaves the device inside a chunk. Closing the generator
-stops all work: nothing runs in the background.
+every chunk of `config.every` steps. Mappings whose encodings have the same width share one compiled program
+(on one device each network runs it in turn; with several, they train together on a leading model axis split
+among the devices); a chunk is a `lax.fori_loop` of Adam steps followed by an evaluation on the full pixel grid,
+so nothing leaves the device inside a chunk. Closing the generator stops all work: nothing runs in the background.
 
 How a chunk keeps the CPU's matrix units busy (measured by `python -m ffn.bench`):
 
@@ -23,8 +23,9 @@ How a chunk keeps the CPU's matrix units busy (measured by `python -m ffn.bench`
   cache, and a render took 1.09x as long as at 4096 (paired runs, median of 10). The grid's Fourier features
   come from its rows' and columns' sines and cosines by angle addition (`mappings.encode_grid_t`) instead of
   sin and cos per pixel: a Gaussian mapping's render at 256 px in 0.82x the time (median of 12 paired runs).
-- The K networks of a group run one after another (`lax.map`), each with every core and the whole cache;
-  its arithmetic is that of training it alone. With several devices the K networks are split among them.
+- The networks run one after another, each with every core and the whole cache; its arithmetic is that of
+  training it alone. With several devices the K networks of a width are split among them (`lax.map` over each
+  device's share).
 - The training pixels are encoded once per run, and a chunk's state is donated (updated in place).
 
 The step of the original notebook, `train_step` (one (pixels, channels) batch through `model.apply`), stays
@@ -243,10 +244,9 @@ class Snapshot:
 
 @dataclasses.dataclass
 class Group:
-    """Mappings of one encoding width, trained as one batch of K networks.
-
-    With several devices K is padded to a multiple of their number with copies of the last network; the
-    first len(specs) are the run's.
+    """Networks of one encoding width trained by one program, on a leading axis K: on one device a single network
+    (K = 1); with several devices all the run's networks of that width, K padded to a multiple of their number
+    with copies of the last network (the first len(specs) are the run's).
     """
 
     specs: tuple[str, ...]
@@ -291,8 +291,8 @@ def _encode_blocks(b, coords):
 
 
 def make_groups(config: Config, coords) -> list[Group]:
-    """Splits the run's mappings into groups of equal encoding width, in the order they first appear, each
-    encoding the training pixels of the grid `coords` (R, R, 2) (`data.train_pixels`).
+    """The run's networks in groups (`group_networks`), in the order they first appear, each encoding the training
+    pixels of the grid `coords` (R, R, 2) (`data.train_pixels`).
 
     Every network starts from the same weights for its width (one init key per run), and every gauss:σ
     uses σ times the same Gaussian draw, as in the original demo: mappings differ only in the mapping.
@@ -302,7 +302,8 @@ def make_groups(config: Config, coords) -> list[Group]:
 
 
 def group_networks(config: Config, coord_blocks, model: MLP) -> list[Group]:
-    """The run's networks of `model`, grouped by encoding width, each group's inputs the encodings of
+    """The run's networks of `model` in groups of one encoding width (one network a group on one device; every
+    network of the width with several), each group's inputs the encodings of
     `coord_blocks` (nb, d, blk) (the image trainer's training pixels, or every pixel, or voxel with d = 3, for an
     inverse problem).
 
@@ -318,7 +319,12 @@ def group_networks(config: Config, coord_blocks, model: MLP) -> list[Group]:
     groups = []
     lrs = config.learning_rates()
     devices = len(jax.devices())
-    for (fourier, width), idx in by_width.items():
+    # One device: a group a network; groups of a width share one compiled program (`compiled` keys on shapes), so
+    # a run compiles a program per encoding width whatever its number of mappings, and a later run of that width
+    # with other mappings or another σ compiles nothing.
+    parts = [(key, idx) for key, same in by_width.items()
+             for idx in ([[i] for i in same] if devices == 1 else [same])]
+    for (fourier, width), idx in parts:
         k = len(idx) + -len(idx) % devices  # the last network repeated up to a multiple of the devices
         idx_padded = idx + idx[-1:] * (k - len(idx))
         state = copies(init_state(key_init, model, width), k)
