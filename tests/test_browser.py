@@ -88,35 +88,49 @@ class Watch:
         self.page.remove_listener("response", self.listener)
 
 
-def test_every_page_answers_at_its_own_url(browser, server):
+@pytest.fixture(scope="module")
+def every_page(browser, server):
+    """Each page opened once, by its URL, at 1280×720, and what the two tests below read of it: the HTTP status,
+    how many of each page's own elements it shows, its navbar's links and the one marked, and every response of
+    500 or more it got. (One visit a page for both: a page load costs Chromium and the server ~2 s of CPU.)"""
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     watch = Watch(page)
+    seen = {}
     try:
-        for path, own in PAGES.items():
+        for name, path, _ in app.PAGES:
             response = page.goto(server + path)
-            assert response.status == 200, path
-            page.locator(own).first.wait_for(timeout=30_000)
-            for other_path, other in PAGES.items():
-                if other_path != path:
-                    assert page.locator(other).count() == 0, (path, other)  # the page's own content only
+            page.locator(PAGES[path]).first.wait_for(timeout=30_000)
+            links = page.get_by_role("navigation").get_by_role("link")
+            expect(links).to_have_count(len(app.PAGES), timeout=30_000)
+            seen[path] = {"name": name, "status": response.status,
+                          "elements": {own: page.locator(own).count() for own in PAGES.values()},
+                          "links": links.all_inner_texts(),
+                          "active": page.get_by_role("navigation").locator("a.active").all_inner_texts()}
     finally:
         watch.close()
         page.close()
-    assert not watch.failed
-    assert set(PAGES) == {path for _, path, _ in app.PAGES}  # every page the app serves
+    return seen, watch.failed
 
 
-def test_the_navbar_names_every_page_the_same_on_every_page(browser, server):
+def test_every_page_answers_at_its_own_url(every_page):
+    seen, failed = every_page
+    assert set(PAGES) == set(seen)  # every page the app serves
+    for path, own in PAGES.items():
+        assert seen[path]["status"] == 200, path
+        assert seen[path]["elements"][own] >= 1, path
+        for other in PAGES.values():
+            if other != own:
+                assert seen[path]["elements"][other] == 0, (path, other)  # the page's own content only
+    assert not failed
+
+
+def test_the_navbar_names_every_page_the_same_on_every_page(every_page):
     """The navbar is the same on every page: each page by its name, the one shown marked."""
+    seen, _ = every_page
     names = [name for name, _, _ in app.PAGES]
-    page = browser.new_page(viewport={"width": 1280, "height": 720})
-    try:
-        for name, path, _ in app.PAGES:
-            page.goto(server + path)
-            expect(page.get_by_role("navigation").get_by_role("link")).to_have_text(names, timeout=30_000)
-            expect(page.get_by_role("navigation").locator("a.active")).to_have_text(name)
-    finally:
-        page.close()
+    for path, record in seen.items():
+        assert [text.strip() for text in record["links"]] == names, path
+        assert [text.strip() for text in record["active"]] == [record["name"]], path
 
 
 def test_a_file_that_is_not_an_image_is_refused_at_upload(page, tmp_path, capfd):
