@@ -114,7 +114,7 @@ def test_a_chunk_updates_its_state_in_place(image):
 def test_mappings_of_one_encoding_width_share_one_program(image, monkeypatch):
     """On one device each network runs its width's program in turn: three Gaussian mappings compile one training
     program, and a later run of one other σ of that width compiles nothing (a program for K stacked networks was
-    compiled for each K, and cost a quarter more to compile)."""
+    compiled for each K, and cost a fifth to a quarter more to compile)."""
     monkeypatch.setattr(train, "_COMPILED", {})
     config = TINY.replace(mappings=("gauss:1", "gauss:3", "gauss:9@0.003"), iters=6, every=3, seed=5)
     three = train.train(image, config)

@@ -99,7 +99,8 @@ def every_page(browser, server):
     try:
         for name, path, _ in app.PAGES:
             response = page.goto(server + path)
-            page.locator(PAGES[path]).first.wait_for(timeout=30_000)
+            if path in PAGES:  # a page the app serves that PAGES lacks fails the test below, by its path
+                page.locator(PAGES[path]).first.wait_for(timeout=30_000)
             links = page.get_by_role("navigation").get_by_role("link")
             expect(links).to_have_count(len(app.PAGES), timeout=30_000)
             seen[path] = {"name": name, "status": response.status,
