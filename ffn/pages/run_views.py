@@ -214,12 +214,13 @@ def build(demo, current, image, size, iters, lr, depth, width, features, seed, m
     best_sigma = gr.State(None)
 
     demo.load(set_table_text, None, set_table, queue=False, api_visibility="private")
-    # The row drawn when typed and when its tab is shown, one event (two let the tab's draw clear a typed row's note).
+    # The row drawn when typed and when its tab is shown, one event (two let the tab's draw clear a typed row's note);
+    # .change, not .release: typing a row or stepping with the arrow keys redraws too.
     common.redraw([row.change, row_tab.select], row_view, [current, row], [row_plot, row_note])
     # A chart drawn while its tab was hidden has no width to fill: drawn again when its tab is shown.
     spectra_tab.select(views.radial, current, radial_plot, queue=False, show_progress="hidden", api_visibility="private")
     kernels_tab.select(views.kernel_slices, current, kernel_plot, queue=False, show_progress="hidden",
-                       api_visibility="private")  # .change, not .release: typing a row or stepping with the arrow keys redraws too
+                       api_visibility="private")
     # preprocess=False: a value outside a menu's choices reaches `views`, which says which are allowed (Gradio's own
     # check would log a traceback).
     zoom_button.click(zoom_view, [current, zoom_spec, zoom_factor], zoom_img, concurrency_id="jobs",
