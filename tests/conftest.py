@@ -107,6 +107,12 @@ def pytest_configure(config):
         config._ffn_tmp = tempfile.mkdtemp(prefix="ffn-tests-")
         os.environ["TMPDIR"] = config._ffn_tmp
         os.environ["GRADIO_TEMP_DIR"] = os.path.join(config._ffn_tmp, "gradio")
+        # JAX's persistent compilation cache in that folder, empty at the start as on a fresh machine, for every
+        # process of the session: a program one worker (or a server or command it starts) compiled, the others read
+        # instead of compiling it again (the two workers and their servers compile many of the same shapes).
+        os.environ["JAX_COMPILATION_CACHE_DIR"] = os.environ["FFN_CACHE_DIR"] = os.path.join(config._ffn_tmp, "jax")
+        os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"  # ours take 0.05-3 s: keep every one
+        os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
         tempfile.tempdir = None  # read TMPDIR again
     _one_ssl_context()
 

@@ -409,7 +409,8 @@ def test_every_view_then_another_image_leaves_nothing_of_the_first_run(browser, 
         expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
         second = "run 2 (text, 64 px, step 50)"
         expect(page.locator("#views-note")).to_contain_text(f"These views show {second}", timeout=60_000)
-        assert any(n.startswith("Run 2 (text) is training") for n in page.evaluate("window.notes"))
+        notes = page.evaluate("window.notes")
+        assert any(n.startswith("Run 2 (text) is training") for n in notes), notes
 
         # The views drawn when a run ends show the text run; those that wait for a button are empty.
         tab("Spectra")
