@@ -144,6 +144,29 @@ def test_a_fresh_state_is_flaxs_init_and_optaxs_adam_exactly(model):
         np.testing.assert_array_equal(ours, theirs)
 
 
+def test_initial_weights_are_drawn_once_and_training_leaves_them_as_drawn(image, monkeypatch):
+    """A network's first weights depend only on the key, the model and its input width: drawn once and kept (flax's
+    tracing costs ~15 ms a call, made for every network of a run), and a run, which updates its own copy in place
+    (donated buffers), leaves the kept weights exactly as drawn."""
+    monkeypatch.setattr(train, "_INITIAL", {})
+    config = TINY.replace(mappings=("gauss:2", "posenc:2"), iters=10)
+    _, key_init = jax.random.split(jax.random.key(config.seed))
+    net, width = make_model(config), 2 * config.features
+    first = train.init_state(key_init, net, width)
+    drawn = [np.array(leaf) for leaf in jax.tree.leaves(first.params)]
+    again = train.init_state(key_init, net, width)
+    assert all(a is b for a, b in zip(jax.tree.leaves(first.params), jax.tree.leaves(again.params)))  # kept
+    assert len(train._INITIAL) == 1
+    list(train.run(image, config))  # two networks of this width trained from these weights
+    assert len(train._INITIAL) == 1  # the run drew nothing new
+    for kept, before in zip(jax.tree.leaves(train.init_state(key_init, net, width).params), drawn):
+        np.testing.assert_array_equal(kept, before)
+    monkeypatch.setattr(train, "_INITIAL", {})
+    for fresh, before in zip(jax.tree.leaves(train.init_state(key_init, net, width).params), drawn):
+        np.testing.assert_array_equal(fresh, before)  # and as a new draw gives them
+    assert not any(np.any(m) for m in jax.tree.leaves(again.opt_state))  # Adam starts at zero, count and moments
+
+
 # ------------------------------------------------------------------ the fast step and render against the plain ones
 
 

@@ -263,10 +263,28 @@ def init_state(key, model: MLP, width: int) -> TrainState:
     Only the weights are drawn: `lazy_init` skips the forward pass that flax's `init` runs on a dummy input, and
     Adam's moments and count start at zero (what `optax.adam(lr).init` gives, for any lr), so a network of a new
     width compiles no small programs on the way (~20 ms each on a CPU; tests/test_train.py holds both to flax
-    and optax)."""
-    params = model.lazy_init(key, jax.ShapeDtypeStruct((1, width), jnp.float32))
-    moments = jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), jax.eval_shape(optax.adam(1e-3).init, params))
-    return TrainState(params, moments)
+    and optax).
+
+    The same key, model and width give the same weights, so they are drawn once and kept (`MAX_INITIAL` of them; JAX
+    arrays cannot be written, and a trainer copies them to the device): flax's tracing costs ~15 ms a call, and a run
+    calls this for each network, a Table 1 for each image and seed (every network of a width starts from the same
+    weights, `group_networks`). The moments are new zeros each time."""
+    ident = (np.asarray(jax.random.key_data(key)).tobytes(), model, width)
+    with _INITIALISING:
+        entry = _INITIAL.get(ident)
+        if entry is None:
+            params = model.lazy_init(key, jax.ShapeDtypeStruct((1, width), jnp.float32))
+            entry = params, jax.eval_shape(optax.adam(1e-3).init, params)
+            if len(_INITIAL) >= MAX_INITIAL:
+                _INITIAL.pop(next(iter(_INITIAL)))
+            _INITIAL[ident] = entry
+    params, moments = entry
+    return TrainState(params, jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), moments))
+
+
+_INITIAL: "dict[tuple, tuple]" = {}  # (key, model, width) -> (weights, the shapes of Adam's moments), oldest out first
+_INITIALISING = threading.Lock()
+MAX_INITIAL = 32  # the paper's 4×256 network's weights take 1 MB
 
 
 def copies(tree, k: int):
