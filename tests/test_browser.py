@@ -404,10 +404,14 @@ def test_every_view_then_another_image_leaves_nothing_of_the_first_run(browser, 
         assert first in page.locator("body").text_content()
 
         pick_example(page, 1)  # the text image
+        # 200 steps, so that the new run's note is on the page for a second or more: a run of 50 steps ends in a few
+        # tenths of a second, and once, in a busy suite, the note was not among those recorded.
+        set_number(page, "iters", 200)
+        expect(page.locator("#plan")).to_contain_text("2 mappings × 200 steps at 64×64 px", timeout=30_000)
         page.evaluate(RECORD, ["#views-note", "notes"])
         page.get_by_role("button", name="Train", exact=True).click()
         expect(page.locator("#status")).to_contain_text("Done.", timeout=120_000)
-        second = "run 2 (text, 64 px, step 50)"
+        second = "run 2 (text, 64 px, step 200)"
         expect(page.locator("#views-note")).to_contain_text(f"These views show {second}", timeout=60_000)
         notes = page.evaluate("window.notes")
         assert any(n.startswith("Run 2 (text) is training") for n in notes), notes
