@@ -203,7 +203,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 class Visitors:
     """Opens the tests' pages, each a visitor (a page load is a browser session of the app, with its own state), in
     one browser context: the app's scripts and styles are fetched, compressed by the server and compiled by Chromium
-    once per worker, not at every page (a fresh context per page cost ~0.3 s of the server's CPU a page load)."""
+    once per worker, not at every page (a fresh context per page cost the server ~0.2 s of CPU a page load)."""
 
     def __init__(self, context):
         self.context = context
